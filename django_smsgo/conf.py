@@ -1,0 +1,100 @@
+"""The app's settings: one ``SMSGO`` dict in the project's settings, defaults here.
+
+``from django_smsgo.conf import smsgo_settings`` and read attributes
+(``smsgo_settings.USERNAME``). Values are read from ``settings.SMSGO`` on first
+access and cached; the cache is dropped when a test changes ``SMSGO`` with
+``override_settings``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+PRIMARY_API_URL = "https://www.smsgo.com.tw/sms_gw/"
+BACKUP_API_URL = "http://www2.smsgo.com.tw/sms_gw/"
+
+DEFAULTS: dict[str, Any] = {
+    # Account credentials. The password travels in the query string of every
+    # request (the gateway only speaks GET) and is kept out of every log line.
+    "USERNAME": "",
+    "PASSWORD": "",
+    # The gateway. BACKUP_API_URL is used only when the primary surely did not
+    # take the request (connect failure, or the explicit -10 "send fail").
+    "API_URL": PRIMARY_API_URL,
+    "BACKUP_API_URL": BACKUP_API_URL,
+    "CONNECT_TIMEOUT": 5.0,
+    "READ_TIMEOUT": 30.0,
+    # Where SMS go: the real gateway, the console or an in-memory outbox.
+    "BACKEND": "django_smsgo.backends.gateway.GatewayBackend",
+    # Public origin the gateway can reach (e.g. "https://example.com"); None
+    # means no Phase-Two reports and no replies: statuses come from polling.
+    "CALLBACK_BASE_URL": None,
+    # Secret from which callback URLs are signed; previous secrets stay valid
+    # while a rotation is under way.
+    "CALLBACK_TOKEN": "",
+    "CALLBACK_PREVIOUS_TOKENS": [],
+    "CALLBACK_ALLOWED_IPS": None,
+    "CALLBACK_TRUSTED_PROXY_HEADER": None,
+    # Sending.
+    "DEFAULT_ENCODING": None,  # None: choose ASCII, BIG5 or UCS2 from the text
+    "DUPLICATE_WINDOW": 600,  # seconds; 0 disables the duplicate guard
+    "OVERRIDE_RECIPIENTS": None,  # staging: send everything to these numbers
+    "REPLY_DAYS": 3,
+    "OPT_OUT_KEYWORDS": ["STOP", "UNSUBSCRIBE", "退訂", "取消訂閱"],
+    # Dispatch.
+    "CLAIM_LEASE": 300,  # seconds a worker may hold a claimed batch
+    "SEND_RETRY_MAX": 5,
+    "SEND_RETRY_BACKOFF": 10,  # seconds, doubled on each retry
+    "QUEUE": None,  # Celery queue for normal messages (None: the default)
+    "PRIORITY_QUEUES": {"high": None, "normal": None, "low": None},
+    "ENQUEUE_SWEEP_AGE": 120,  # seconds a message may stay queued before re-enqueue
+    # Polling.
+    "POLL_MIN_AGE": 60,
+    "POLL_BATCH_SIZE": 50,
+    "POLL_MAX_AGE": 3 * 24 * 3600,
+    # Balance.
+    "LOW_BALANCE_THRESHOLD": 100,
+}
+
+
+class SmsgoSettings:
+    """Attribute access over ``settings.SMSGO`` with :data:`DEFAULTS` underneath."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] | None = None
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        if self._cache is None:
+            configured = getattr(settings, "SMSGO", {}) or {}
+            unknown = set(configured) - set(DEFAULTS)
+            if unknown:
+                from django.core.exceptions import ImproperlyConfigured
+
+                raise ImproperlyConfigured(
+                    f"Unknown SMSGO setting(s): {', '.join(sorted(unknown))}. "
+                    f"Known settings are: {', '.join(sorted(DEFAULTS))}."
+                )
+            self._cache = {**DEFAULTS, **configured}
+        return self._cache
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown SMSGO setting {name!r}")
+        return self.user_settings[name]
+
+    def reload(self) -> None:
+        self._cache = None
+
+
+smsgo_settings = SmsgoSettings()
+
+
+@receiver(setting_changed)
+def _reload_on_change(*, setting: str, **kwargs: Any) -> None:
+    if setting == "SMSGO":
+        smsgo_settings.reload()
