@@ -1,0 +1,359 @@
+"""The app's records: what was asked for, what the gateway was told, and what it said back.
+
+``Message`` is one text to one or more ``Recipient`` numbers. Dispatch sends the
+recipients in ``Batch`` es of at most 50, one gateway request each; the gateway
+answers each request with one msgid, so a recipient is identified at the
+gateway by the pair (batch msgid, phone). Every status observation, from a
+Phase-Two callback or from polling, is kept in the append-only
+``DeliveryReport`` log; receivers' answers are ``Reply`` rows; numbers that
+opted out are ``Suppression`` rows.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+PHONE_MAX_LENGTH = 20
+MSGID_MAX_LENGTH = 32
+
+
+class Message(models.Model):
+    """One text sent to one or more recipients."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SCHEDULED = "scheduled", _("Scheduled")
+        SUBMITTED = "submitted", _("Submitted")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        UNCERTAIN = "uncertain", _("Uncertain")
+
+    class Priority(models.TextChoices):
+        HIGH = "high", _("High (one-time codes)")
+        NORMAL = "normal", _("Normal")
+        LOW = "low", _("Low (campaigns)")
+
+    body = models.TextField(_("text"))
+    body_hash = models.CharField(
+        _("text fingerprint"),
+        max_length=64,
+        editable=False,
+        db_index=True,
+        help_text=_("SHA-256 of the text, for the duplicate guard."),
+    )
+    encoding = models.CharField(_("encoding"), max_length=8)
+    send_at = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    expires_at = models.DateTimeField(
+        _("expires at"),
+        null=True,
+        blank=True,
+        help_text=_("Not sent at all when it cannot be sent before this time."),
+    )
+    reply = models.BooleanField(_("collect replies"), default=False)
+    reply_days = models.PositiveSmallIntegerField(_("reply days"), null=True, blank=True)
+    wap_url = models.CharField(_("WAP push URL"), max_length=300, blank=True)
+    priority = models.CharField(
+        _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
+    )
+    transactional = models.BooleanField(
+        _("transactional"),
+        default=False,
+        help_text=_("Transactional messages are sent to opted-out numbers too."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    status_reason = models.TextField(_("status reason"), blank=True)
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=255, null=True, blank=True, unique=True
+    )
+    recipient_count = models.PositiveIntegerField(_("recipients"), default=0)
+    segments = models.PositiveSmallIntegerField(_("segments per recipient"), default=1)
+    estimated_points = models.PositiveIntegerField(_("estimated points"), default=0)
+    points_charged = models.PositiveIntegerField(_("points charged"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("send_sms", _("Can send SMS")),
+            ("cancel_sms", _("Can cancel scheduled SMS")),
+        ]
+        indexes = [models.Index(fields=["status", "queued_at"], name="smsgo_msg_status_queued")]
+
+    def __str__(self) -> str:
+        preview = self.body if len(self.body) <= 40 else self.body[:39] + "…"
+        return f"#{self.pk} {preview}"
+
+
+class Batch(models.Model):
+    """One gateway send request: at most 50 recipients of one message, one msgid.
+
+    A batch is created when a worker claims recipients, so a claimed recipient
+    (one with a batch) is never claimed again. The batch id is part of the
+    callback URLs, which lets a delivery report be matched to its batch even
+    before the msgid is stored, or when the answer that carried the msgid was
+    lost.
+    """
+
+    class State(models.TextChoices):
+        CLAIMED = "claimed", _("Claimed (being sent)")
+        SUBMITTED = "submitted", _("Submitted")
+        FAILED = "failed", _("Failed")
+        UNCERTAIN = "uncertain", _("Uncertain")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    message = models.ForeignKey(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="batches"
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.CLAIMED, db_index=True
+    )
+    msgid = models.CharField(
+        _("gateway msgid"), max_length=MSGID_MAX_LENGTH, blank=True, db_index=True
+    )
+    api_url = models.CharField(_("gateway URL"), max_length=200, blank=True)
+    statuscode = models.IntegerField(_("gateway status code"), null=True, blank=True)
+    statusstr = models.CharField(_("gateway status text"), max_length=200, blank=True)
+    points = models.IntegerField(_("points charged"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), auto_now_add=True)
+    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["state", "lease_expires_at"], name="smsgo_batch_lease"),
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} ({self.msgid or self.state})"
+
+
+class Recipient(models.Model):
+    """One number of a message, and what became of the SMS sent to it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SUBMITTED = "submitted", _("Submitted")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        UNCERTAIN = "uncertain", _("Uncertain")
+
+    message = models.ForeignKey(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="recipients"
+    )
+    phone = models.CharField(_("phone"), max_length=PHONE_MAX_LENGTH)
+    intended_phone = models.CharField(
+        _("intended phone"),
+        max_length=PHONE_MAX_LENGTH,
+        blank=True,
+        help_text=_("The number asked for, when OVERRIDE_RECIPIENTS sent it elsewhere."),
+    )
+    batch = models.ForeignKey(
+        Batch,
+        verbose_name=_("batch"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="recipients",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    gateway_statuscode = models.IntegerField(_("gateway status code"), null=True, blank=True)
+    gateway_status = models.CharField(_("gateway status"), max_length=32, blank=True)
+    status_reason = models.TextField(_("status reason"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    final_at = models.DateTimeField(_("final status at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        ordering = ["pk"]
+        constraints = [
+            # One recipient per number and message; under OVERRIDE_RECIPIENTS the
+            # intended number is the one that must be unique.
+            models.UniqueConstraint(
+                fields=["message", "phone"],
+                condition=models.Q(intended_phone=""),
+                name="smsgo_recipient_unique_phone",
+            ),
+            models.UniqueConstraint(
+                fields=["message", "intended_phone"],
+                condition=~models.Q(intended_phone=""),
+                name="smsgo_recipient_unique_intended",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["message", "status"], name="smsgo_rcpt_msg_status"),
+            models.Index(fields=["status", "submitted_at"], name="smsgo_rcpt_status_sub"),
+            models.Index(fields=["phone", "created_at"], name="smsgo_rcpt_phone_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class DeliveryReport(models.Model):
+    """Append-only log of every status observation, kept as it arrived.
+
+    ``outcome`` says what the observation did: changed the recipient, repeated
+    what was known, came after a final state, contradicted one, or is waiting
+    for its recipient to be known.
+    """
+
+    class Source(models.TextChoices):
+        CALLBACK = "callback", _("Phase-Two callback")
+        POLL = "poll", _("Status query")
+        SIMULATED = "simulated", _("Simulated (test backend)")
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        DUPLICATE = "duplicate", _("Duplicate")
+        STALE = "stale", _("Ignored: recipient already final")
+        CONFLICT = "conflict", _("Conflicting final state")
+        PENDING = "pending", _("Waiting for its recipient")
+        UNRESOLVED = "unresolved", _("Could not be matched to a recipient")
+
+    recipient = models.ForeignKey(
+        Recipient,
+        verbose_name=_("recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reports",
+    )
+    batch = models.ForeignKey(
+        Batch,
+        verbose_name=_("batch"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+    )
+    msgid = models.CharField(_("gateway msgid"), max_length=MSGID_MAX_LENGTH, db_index=True)
+    phone = models.CharField(_("phone"), max_length=PHONE_MAX_LENGTH, blank=True)
+    statuscode = models.IntegerField(_("status code"), null=True, blank=True)
+    statusstr = models.CharField(_("status"), max_length=32, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
+    )
+    raw = models.JSONField(_("raw parameters"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("delivery report")
+        verbose_name_plural = _("delivery reports")
+        ordering = ["received_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.msgid} {self.phone} {self.statusstr}"
+
+
+class Reply(models.Model):
+    """An SMS a receiver sent back, forwarded by the gateway to our reply URL."""
+
+    message = models.ForeignKey(
+        Message,
+        verbose_name=_("message"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+    )
+    recipient = models.ForeignKey(
+        Recipient,
+        verbose_name=_("recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+    )
+    msgid = models.CharField(_("gateway msgid"), max_length=MSGID_MAX_LENGTH, db_index=True)
+    from_phone = models.CharField(_("from"), max_length=PHONE_MAX_LENGTH, db_index=True)
+    to_phone = models.CharField(_("to"), max_length=PHONE_MAX_LENGTH, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    encoding = models.CharField(_("encoding"), max_length=8, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    is_opt_out = models.BooleanField(_("opt-out"), default=False)
+    raw = models.JSONField(_("raw parameters"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_phone}: {self.body[:40]}"
+
+
+class Suppression(models.Model):
+    """A number that must not receive marketing SMS (it opted out, or staff added it)."""
+
+    class Reason(models.TextChoices):
+        OPT_OUT = "opt_out", _("Replied with an opt-out keyword")
+        MANUAL = "manual", _("Added by staff")
+
+    phone = models.CharField(_("phone"), max_length=PHONE_MAX_LENGTH, unique=True)
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    note = models.TextField(_("note"), blank=True)
+    reply = models.ForeignKey(
+        Reply,
+        verbose_name=_("reply"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suppressed number")
+        verbose_name_plural = _("suppressed numbers")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class BalanceSnapshot(models.Model):
+    """The account balance as the gateway reported it at one moment."""
+
+    points = models.IntegerField(_("points"))
+    checked_at = models.DateTimeField(_("checked"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("balance")
+        verbose_name_plural = _("balances")
+        ordering = ["-checked_at", "-pk"]
+        get_latest_by = "checked_at"
+
+    def __str__(self) -> str:
+        return f"{self.points} points at {self.checked_at:%Y-%m-%d %H:%M}"
