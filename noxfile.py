@@ -1,0 +1,38 @@
+"""The Django-version matrix: ``nox`` runs the suite once per supported Django line."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+
+import nox
+
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+# Django 6 needs Python 3.12+; each line runs on the oldest Python it supports
+# beside the newest one we have.
+MATRIX = [
+    ("4.2", "3.11", "Django>=4.2,<5.0"),
+    ("5.2", "3.12", "Django>=5.2,<6.0"),
+    ("6", "3.13", "Django>=6.0,<7.0"),
+]
+
+
+def interpreter(version: str) -> str:
+    """The interpreter for ``version``: on PATH, or under pyenv when it is not."""
+    found = shutil.which(f"python{version}")
+    if found and os.access(found, os.X_OK):
+        return found
+    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates = sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
+    return candidates[-1] if candidates else f"python{version}"
+
+
+for django_line, python, requirement in MATRIX:
+
+    @nox.session(name=f"django-{django_line}", python=interpreter(python))
+    def tests(session: nox.Session, requirement: str = requirement) -> None:
+        session.install("-e", ".[test]", requirement)
+        session.run("python", "-m", "pytest", "-q", "-m", "not browser", *session.posargs)
