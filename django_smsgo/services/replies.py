@@ -1,0 +1,155 @@
+"""Replies: what receivers send back, forwarded by the gateway to our ``replyurl``.
+
+Each reply is stored with its raw parameters, linked to the message and the
+recipient it answers, checked against ``OPT_OUT_KEYWORDS`` (a match puts the
+number on the suppression list), and announced with ``reply_received`` once
+committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+
+from django_smsgo.conf import smsgo_settings
+from django_smsgo.models import Batch, Recipient, Reply, Suppression
+from django_smsgo.services.suppression import phone_variants, suppress
+from django_smsgo.signals import reply_received
+
+logger = logging.getLogger(__name__)
+
+#: The gateway's clock.
+TAIPEI = ZoneInfo("Asia/Taipei")
+
+# Reply timestamps: the format is undocumented; the simulator sends the first.
+_TIMESTAMP_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y%m%d%H%M%S", "%Y-%m-%d %H:%M:%S")
+
+# Everything that is not a letter or digit, for comparing a text with a keyword.
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def parse_reply_timestamp(value: str) -> datetime:
+    """Turn the gateway's reply ``timestamp`` into an aware datetime.
+
+    Accepts ``YYYY/MM/DD HH:MM:SS`` and ``YYYYMMDDHHMMSS`` (Taipei time, the
+    gateway's clock) and ISO 8601 (its own offset, or Taipei when it has none).
+    Raises ``ValueError`` naming the value otherwise.
+    """
+    text = value.strip()
+    for fmt in _TIMESTAMP_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=TAIPEI)
+        except ValueError:
+            continue
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"Reply timestamp {value!r} is not YYYY/MM/DD HH:MM:SS, YYYYMMDDHHMMSS or ISO 8601."
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=TAIPEI)
+
+
+def _comparable(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _NOT_WORD.sub(" ", folded).strip()
+
+
+def is_opt_out(body: str, keywords: Iterable[str] | None = None) -> bool:
+    """Tell whether a reply asks to stop receiving SMS.
+
+    True when the whole text, or its first word, is one of ``keywords``
+    (default ``OPT_OUT_KEYWORDS``), ignoring case, full-width forms, spaces
+    and punctuation: ``"stop"``, ``" STOP!"``, ``"Stop all"`` and ``"退訂。"``
+    match; ``"don't stop"`` does not, so a conversation is not mistaken for
+    an opt-out.
+    """
+    words = _comparable(body)
+    if not words:
+        return False
+    first = words.split(" ", 1)[0]
+    wanted = {
+        _comparable(k) for k in (smsgo_settings.OPT_OUT_KEYWORDS if keywords is None else keywords)
+    }
+    wanted.discard("")
+    return words in wanted or first in wanted
+
+
+def record_reply(
+    *,
+    msgid: str,
+    srcaddr: str,
+    dstaddr: str = "",
+    smbody: str = "",
+    encoding: str = "",
+    timestamp: datetime | str | None = None,
+    raw: Mapping[str, Any],
+    batch_id: int | None = None,
+) -> Reply:
+    """Store a receiver's reply and act on it, in one transaction.
+
+    Links it to the message and recipient it answers (by ``batch_id`` when the
+    reply URL carried it, else by ``msgid``), converts ``timestamp`` to an
+    aware datetime (kept empty and logged when its format is unknown; the raw
+    value stays in ``raw``), suppresses ``srcaddr`` when the text is an opt-out
+    keyword, and sends ``reply_received`` after commit.
+    """
+    sent_at: datetime | None
+    if isinstance(timestamp, str) and timestamp.strip():
+        try:
+            sent_at = parse_reply_timestamp(timestamp)
+        except ValueError:
+            logger.warning("Reply to msgid %s has an unknown timestamp format.", msgid)
+            sent_at = None
+    elif isinstance(timestamp, datetime):
+        if timestamp.tzinfo is None:
+            raise ValueError(f"Reply timestamp {timestamp!r} is naive; give an aware datetime.")
+        sent_at = timestamp
+    else:
+        sent_at = None
+
+    with transaction.atomic():
+        batch = _find_batch(msgid, batch_id)
+        recipient = _find_recipient(batch, srcaddr)
+        opt_out = is_opt_out(smbody)
+        reply = Reply.objects.create(
+            message_id=batch.message_id if batch is not None else None,
+            recipient=recipient,
+            msgid=msgid,
+            from_phone=srcaddr,
+            to_phone=dstaddr,
+            body=smbody,
+            encoding=encoding,
+            sent_at=sent_at,
+            is_opt_out=opt_out,
+            raw=dict(raw),
+        )
+        if opt_out:
+            suppress(srcaddr, Suppression.Reason.OPT_OUT, note=smbody[:200], reply=reply)
+        transaction.on_commit(lambda: reply_received.send(sender=Reply, reply=reply))
+    return reply
+
+
+def _find_batch(msgid: str, batch_id: int | None) -> Batch | None:
+    if batch_id is not None:
+        batch = Batch.objects.filter(pk=batch_id).first()
+        if batch is not None:
+            return batch
+    if not msgid:
+        return None
+    return Batch.objects.filter(msgid=msgid).order_by("-pk").first()
+
+
+def _find_recipient(batch: Batch | None, phone: str) -> Recipient | None:
+    if batch is None:
+        return None
+    # The number that answers is the one the SMS went to (``phone``, also
+    # under OVERRIDE_RECIPIENTS).
+    return Recipient.objects.filter(batch=batch, phone__in=phone_variants(phone)).first()

@@ -1,0 +1,350 @@
+"""Delivery reports: store every status observation and apply it to its recipient.
+
+Phase-Two callbacks and status polling both end here, in
+:func:`record_observation`. The rules:
+
+* Table 2's final states settle a recipient: ``DELIVRD`` makes it
+  ``delivered``; every other final state makes it ``failed``, ``ACCEPTD``
+  included (read by customer service, it never reached the handset).
+* Anything else is a non-final state, stored verbatim; it moves a recipient
+  that was ``queued`` or ``uncertain`` to ``submitted`` (a report proves the
+  gateway took the SMS).
+* Final is terminal. A later non-final report is ``stale``; the same final
+  state again is a ``duplicate``; a different final state is a ``conflict``:
+  logged at WARNING, kept in the log, and the first state stays.
+* A report whose recipient is not known yet (its batch is still being sent,
+  or its msgid is not stored yet) is ``pending`` and applied by
+  :func:`apply_pending_reports`; one that can never be matched (no number and
+  several recipients, or a number not in the batch) is ``unresolved`` and left
+  to polling.
+
+Each arrival is one ``DeliveryReport`` row written in the same transaction as
+the change it makes; the recipient row is locked (``SELECT … FOR UPDATE``) and
+updated only while it is not final, so the same report arriving twice at the
+same instant records one change and sends ``delivery_report_received`` once,
+after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from django_smsgo.models import Batch, DeliveryReport, Message, Recipient
+from django_smsgo.services.suppression import phone_variants
+from django_smsgo.signals import delivery_report_received
+
+logger = logging.getLogger(__name__)
+
+Outcome = DeliveryReport.Outcome
+
+#: Table 2 of the vendor document: the states after which nothing changes.
+FINAL_STATES = frozenset(
+    {
+        "DELIVRD",
+        "EXPIRED",
+        "DELETED",
+        "UNDELIV",
+        "ABSENT",
+        "SPAM",
+        "BLOCK",
+        "ACCEPTD",
+        "UNKNOWN",
+        "REJECTD",
+        "SYNTAXE",
+    }
+)
+
+#: The one final state that is a delivery.
+DELIVERED_STATE = "DELIVRD"
+
+#: Recipient statuses a report may still change.
+OPEN_STATUSES = (
+    Recipient.Status.QUEUED,
+    Recipient.Status.SUBMITTED,
+    Recipient.Status.UNCERTAIN,
+)
+
+#: Message statuses that become ``completed`` once no recipient is open.
+_MESSAGE_OPEN_STATUSES = (
+    Message.Status.SENDING,
+    Message.Status.SUBMITTED,
+    Message.Status.UNCERTAIN,
+)
+
+_STATUS_FIELD_LENGTH = DeliveryReport._meta.get_field("statusstr").max_length or 32
+_EXPLANATIONS = {
+    "EXPIRED": "validity period expired",
+    "DELETED": "deleted by the operator",
+    "UNDELIV": "undeliverable",
+    "ABSENT": "number does not exist",
+    "SPAM": "judged to be spam",
+    "BLOCK": "the receiver rejects SMS",
+    "ACCEPTD": "read by customer service on the receiver's behalf; it never reached the handset",
+    "UNKNOWN": "invalid state",
+    "REJECTD": "rejected",
+    "SYNTAXE": "syntax error",
+}
+
+
+def normalise_state(statusstr: str) -> str:
+    """The comparable form of a gateway status text: stripped, upper case."""
+    return statusstr.strip().upper()
+
+
+def is_final(statusstr: str) -> bool:
+    """Tell whether ``statusstr`` is one of table 2's final states."""
+    return normalise_state(statusstr) in FINAL_STATES
+
+
+def record_observation(
+    *,
+    msgid: str,
+    phone: str | None,
+    statuscode: int | None,
+    statusstr: str,
+    source: str,
+    raw: Mapping[str, Any],
+    batch_id: int | None = None,
+) -> DeliveryReport:
+    """Store one status observation and apply it, in one transaction.
+
+    The recipient is found by (``batch_id``, ``phone``) when the batch id is
+    known (callbacks carry it in their URL), else by (``msgid``, ``phone``).
+    ``phone`` may be None (the gateway's documented report omits ``dstaddr``):
+    a batch with one recipient is still settled. Returns the stored
+    ``DeliveryReport``; its ``outcome`` says what the observation did. When
+    this returns, the report is committed (unless the caller holds an outer
+    transaction).
+    """
+    if source not in DeliveryReport.Source.values:
+        raise ValueError(
+            f"Unknown report source {source!r}: use one of {DeliveryReport.Source.values}."
+        )
+    with transaction.atomic():
+        report = DeliveryReport(
+            msgid=msgid,
+            phone=phone or "",
+            statuscode=statuscode,
+            statusstr=statusstr.strip()[:_STATUS_FIELD_LENGTH],
+            source=source,
+            raw=dict(raw),
+        )
+        batch = _find_batch(msgid, batch_id)
+        report.batch = batch
+        _resolve_and_apply(report, batch)
+        report.save()
+        _after_apply(report)
+    return report
+
+
+def apply_pending_reports(batch: Batch) -> int:
+    """Apply the reports that arrived for ``batch`` before its recipients were known.
+
+    Dispatch calls this right after it stores a batch's msgid; a periodic job
+    may call it too (it does nothing for a batch still being sent, and a report
+    is applied once however often it is called). Returns the number of reports
+    that changed a recipient.
+    """
+    if batch.state == Batch.State.CLAIMED:
+        return 0
+    matches = Q(batch=batch)
+    if batch.msgid:
+        matches |= Q(batch__isnull=True, msgid=batch.msgid)
+    applied = 0
+    pending_ids = list(
+        DeliveryReport.objects.filter(matches, outcome=Outcome.PENDING)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    for report_id in pending_ids:
+        with transaction.atomic():
+            report = (
+                DeliveryReport.objects.select_for_update()
+                .filter(pk=report_id, outcome=Outcome.PENDING)
+                .first()
+            )
+            if report is None:  # applied meanwhile by another caller
+                continue
+            locked_batch = Batch.objects.get(pk=batch.pk)
+            report.batch = locked_batch
+            _resolve_and_apply(report, locked_batch)
+            report.save(update_fields=["batch", "recipient", "outcome"])
+            _after_apply(report)
+        if report.outcome == Outcome.APPLIED:
+            applied += 1
+    return applied
+
+
+def apply_all_pending_reports() -> int:
+    """Apply every pending report whose batch has left the ``claimed`` state.
+
+    For a periodic job: catches reports whose batch was settled by a path that
+    did not call :func:`apply_pending_reports`. Returns reports applied.
+    """
+    batch_ids = (
+        DeliveryReport.objects.filter(outcome=Outcome.PENDING, batch__isnull=False)
+        .exclude(batch__state=Batch.State.CLAIMED)
+        .values_list("batch_id", flat=True)
+        .distinct()
+    )
+    msgids = DeliveryReport.objects.filter(outcome=Outcome.PENDING, batch__isnull=True).values_list(
+        "msgid", flat=True
+    )
+    by_msgid = Q(msgid__in=list(msgids)) & ~Q(msgid="")
+    batches = Batch.objects.filter(Q(pk__in=list(batch_ids)) | by_msgid).exclude(
+        state=Batch.State.CLAIMED
+    )
+    return sum(apply_pending_reports(batch) for batch in batches)
+
+
+# --- internals -------------------------------------------------------------------------------
+
+
+def _find_batch(msgid: str, batch_id: int | None) -> Batch | None:
+    if batch_id is not None:
+        batch = Batch.objects.filter(pk=batch_id).first()
+    elif msgid:
+        batch = Batch.objects.filter(msgid=msgid).order_by("-pk").first()
+    else:
+        batch = None
+    if batch is not None and batch.state == Batch.State.CLAIMED:
+        # Still being sent. Lock the row: dispatch's update storing the msgid
+        # then waits for our commit and its apply_pending_reports() call sees
+        # this report, or it has committed already and we see its update.
+        batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    return batch
+
+
+def _resolve_and_apply(report: DeliveryReport, batch: Batch | None) -> None:
+    """Set ``report.recipient`` and ``report.outcome``, changing the recipient if due."""
+    if batch is None or batch.state == Batch.State.CLAIMED:
+        # Unknown msgid, or the batch is still being sent: dispatch has not
+        # stored what the gateway answered yet. Kept until it has.
+        report.outcome = Outcome.PENDING
+        return
+    if batch.msgid and report.msgid and batch.msgid != report.msgid:
+        logger.warning(
+            "Delivery report for msgid %s names batch %s, whose msgid is %s; left unresolved.",
+            report.msgid,
+            batch.pk,
+            batch.msgid,
+        )
+        report.outcome = Outcome.UNRESOLVED
+        return
+    recipient = _lock_recipient(batch, report.phone or None)
+    if recipient is None:
+        report.outcome = Outcome.UNRESOLVED
+        return
+    report.recipient = recipient
+    if not batch.msgid and report.msgid:
+        _adopt_msgid(batch, report.msgid)
+    report.outcome = _apply_to_recipient(recipient, report)
+
+
+def _lock_recipient(batch: Batch, phone: str | None) -> Recipient | None:
+    recipients = Recipient.objects.select_for_update(of=("self",)).filter(batch=batch)
+    if phone is not None:
+        found = list(recipients.filter(phone__in=phone_variants(phone))[:2])
+        if len(found) == 1:
+            return found[0]
+        logger.warning(
+            "Delivery report for batch %s names number %s, %s; left unresolved.",
+            batch.pk,
+            phone,
+            "which is not in the batch" if not found else "which matches several recipients",
+        )
+        return None
+    found = list(recipients[:2])
+    if len(found) == 1:
+        return found[0]
+    # No number in the report and several recipients: polling will ask the
+    # gateway about each number.
+    return None
+
+
+def _adopt_msgid(batch: Batch, msgid: str) -> None:
+    """Store the msgid a report proves on a batch whose answer was lost."""
+    now = timezone.now()
+    Batch.objects.filter(pk=batch.pk, msgid="").update(msgid=msgid)
+    if batch.state == Batch.State.UNCERTAIN:
+        Batch.objects.filter(pk=batch.pk, state=Batch.State.UNCERTAIN).update(
+            state=Batch.State.SUBMITTED, submitted_at=now
+        )
+        batch.state = Batch.State.SUBMITTED
+    batch.msgid = msgid
+
+
+def _apply_to_recipient(recipient: Recipient, report: DeliveryReport) -> str:
+    state = normalise_state(report.statusstr)
+    known = normalise_state(recipient.gateway_status)
+    if recipient.status not in OPEN_STATUSES:
+        if state not in FINAL_STATES:
+            return Outcome.STALE
+        if state == known:
+            return Outcome.DUPLICATE
+        logger.warning(
+            "Conflicting final state for msgid %s number %s: %s after %s (recipient %s is %s); "
+            "the first one stays.",
+            report.msgid,
+            recipient.phone,
+            state,
+            known or "none",
+            recipient.pk,
+            recipient.status,
+        )
+        return Outcome.CONFLICT
+    now = timezone.now()
+    if state in FINAL_STATES:
+        recipient.status = (
+            Recipient.Status.DELIVERED if state == DELIVERED_STATE else Recipient.Status.FAILED
+        )
+        recipient.final_at = now
+        recipient.status_reason = _EXPLANATIONS.get(state, "")
+    else:
+        if recipient.status == Recipient.Status.SUBMITTED and state == known:
+            return Outcome.DUPLICATE
+        recipient.status = Recipient.Status.SUBMITTED
+    if recipient.submitted_at is None:
+        recipient.submitted_at = now
+    recipient.gateway_status = report.statusstr
+    recipient.gateway_statuscode = report.statuscode
+    recipient.updated_at = now
+    recipient.save(
+        update_fields=[
+            "status",
+            "final_at",
+            "status_reason",
+            "submitted_at",
+            "gateway_status",
+            "gateway_statuscode",
+            "updated_at",
+        ]
+    )
+    if state in FINAL_STATES:
+        _complete_message_if_settled(recipient.message_id)
+    return Outcome.APPLIED
+
+
+def _complete_message_if_settled(message_id: int) -> None:
+    """Mark the message completed once none of its recipients can change any more."""
+    open_recipients = Recipient.objects.filter(message_id=OuterRef("pk"), status__in=OPEN_STATUSES)
+    Message.objects.filter(pk=message_id, status__in=_MESSAGE_OPEN_STATUSES).exclude(
+        Exists(open_recipients)
+    ).update(status=Message.Status.COMPLETED, completed_at=timezone.now())
+
+
+def _after_apply(report: DeliveryReport) -> None:
+    if report.outcome != Outcome.APPLIED or report.recipient is None:
+        return
+    recipient = report.recipient
+
+    def send() -> None:
+        delivery_report_received.send(sender=DeliveryReport, recipient=recipient, report=report)
+
+    transaction.on_commit(send)

@@ -1,0 +1,15 @@
+"""Callback endpoints the gateway calls.
+
+Include them with ``path("smsgo/", include("django_smsgo.urls"))``.
+"""
+
+from django.urls import path
+
+from django_smsgo import views
+
+app_name = "smsgo"
+
+urlpatterns = [
+    path("report/<int:batch_id>/<str:token>/", views.delivery_report, name="report"),
+    path("reply/<int:batch_id>/<str:token>/", views.reply, name="reply"),
+]
