@@ -58,6 +58,12 @@ DEFAULTS: dict[str, Any] = {
     "POLL_MAX_AGE": 3 * 24 * 3600,
     # Balance.
     "LOW_BALANCE_THRESHOLD": 100,
+    # REST API (django_smsgo.api). Who sees which messages: a dotted path to a
+    # callable (request) -> QuerySet[Message]; None: staff with view_message
+    # see all, everyone else their own.
+    "API_MESSAGE_QUERYSET": None,
+    "API_SEND_THROTTLE_RATE": "60/min",  # per user on POST messages/; None: no limit
+    "API_MAX_RECIPIENTS": 10_000,  # numbers per POST messages/ (estimate too)
 }
 
 
