@@ -6,3 +6,6 @@ class SmsgoConfig(AppConfig):
     name = "django_smsgo"
     verbose_name = _("SMS (smsgo)")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django_smsgo import checks  # noqa: F401 - registers the system checks

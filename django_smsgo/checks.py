@@ -1,0 +1,175 @@
+"""System checks: configuration mistakes reported by ``manage.py check``, before the first SMS.
+
+Each check id is documented in ``docs/checks.rst``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
+
+from django_smsgo.conf import DEFAULTS, smsgo_settings
+
+GATEWAY_BACKEND = "django_smsgo.backends.gateway.GatewayBackend"
+MIN_TOKEN_LENGTH = 32
+LARGEST_BATCH_ID = 2**63 - 1  # a BigAutoField's last value: the longest URL we will build
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Unknown keys in ``SMSGO`` (a typo silently falls back to a default otherwise)."""
+    configured = getattr(settings, "SMSGO", {}) or {}
+    if not isinstance(configured, dict):
+        return [Error("SMSGO must be a dict.", id="smsgo.E001")]
+    unknown = sorted(set(configured) - set(DEFAULTS))
+    if unknown:
+        return [
+            Error(
+                f"Unknown SMSGO setting(s): {', '.join(unknown)}.",
+                hint="See docs/settings.rst for the settings django-smsgo reads.",
+                id="smsgo.E001",
+            )
+        ]
+    return []
+
+
+def _settings_are_valid() -> bool:
+    try:
+        smsgo_settings.user_settings  # noqa: B018 - raises on unknown keys
+    except ImproperlyConfigured:
+        return False
+    return True
+
+
+@register(Tags.compatibility)
+def check_credentials(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The real gateway needs an account."""
+    if not _settings_are_valid() or smsgo_settings.BACKEND != GATEWAY_BACKEND:
+        return []
+    missing = [name for name in ("USERNAME", "PASSWORD") if not smsgo_settings.user_settings[name]]
+    if missing:
+        return [
+            Error(
+                f"SMSGO {' and '.join(missing)} not set: the gateway refuses every request (-2).",
+                hint="Set them from the environment, or use the console or locmem backend.",
+                id="smsgo.E002",
+            )
+        ]
+    return []
+
+
+@register(Tags.compatibility)
+def check_backend(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if not _settings_are_valid():
+        return []
+    try:
+        import_string(smsgo_settings.BACKEND)
+    except ImportError as exc:
+        return [
+            Error(
+                f"SMSGO BACKEND {smsgo_settings.BACKEND!r} cannot be imported: {exc}.",
+                id="smsgo.E003",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def check_api_url(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The password travels in the query string: over plain HTTP anyone on the path reads it."""
+    if not _settings_are_valid() or smsgo_settings.BACKEND != GATEWAY_BACKEND:
+        return []
+    if urlsplit(smsgo_settings.API_URL).scheme != "https":
+        return [
+            Warning(
+                f"SMSGO API_URL {smsgo_settings.API_URL!r} is not HTTPS: the account password "
+                "travels in clear text.",
+                hint=f"Use the default {DEFAULTS['API_URL']!r}.",
+                id="smsgo.W001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def check_callbacks(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The callback origin, the token that signs callback URLs, and the reply URL's length."""
+    if not _settings_are_valid() or smsgo_settings.CALLBACK_BASE_URL is None:
+        return []
+    base_url = smsgo_settings.CALLBACK_BASE_URL
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        return [
+            Error(
+                f"SMSGO CALLBACK_BASE_URL {base_url!r} is not an origin such as "
+                "'https://example.com'.",
+                hint="No query string or fragment: the gateway appends its own.",
+                id="smsgo.E004",
+            )
+        ]
+    messages: list[CheckMessage] = []
+    if parts.scheme != "https" and not settings.DEBUG:
+        messages.append(
+            Warning(
+                f"SMSGO CALLBACK_BASE_URL {base_url!r} is not HTTPS: the signed callback URLs "
+                "can be read on the way.",
+                id="smsgo.W002",
+            )
+        )
+    token = smsgo_settings.CALLBACK_TOKEN or ""
+    if not token:
+        messages.append(
+            Error(
+                "SMSGO CALLBACK_TOKEN is empty while CALLBACK_BASE_URL is set: callback URLs "
+                "cannot be signed.",
+                hint="Set it to a long random string, e.g. from `python -c "
+                '"import secrets; print(secrets.token_urlsafe(32))"`.',
+                id="smsgo.E005",
+            )
+        )
+        return messages
+    if len(token) < MIN_TOKEN_LENGTH:
+        messages.append(
+            Warning(
+                f"SMSGO CALLBACK_TOKEN is shorter than {MIN_TOKEN_LENGTH} characters.",
+                hint="A short secret can be guessed; use a long random string.",
+                id="smsgo.W003",
+            )
+        )
+    messages.extend(_check_callback_routes())
+    return messages
+
+
+def _check_callback_routes() -> list[CheckMessage]:
+    from django_smsgo.services.callback_urls import REPLY_URL_MAX_LENGTH, TOKEN_LENGTH
+
+    try:
+        path = reverse(
+            "smsgo:reply", kwargs={"batch_id": LARGEST_BATCH_ID, "token": "0" * TOKEN_LENGTH}
+        )
+    except NoReverseMatch:
+        return [
+            Error(
+                "SMSGO CALLBACK_BASE_URL is set but django_smsgo.urls is not included in the "
+                "project's URLconf.",
+                hint='Add path("smsgo/", include("django_smsgo.urls")) to urlpatterns.',
+                id="smsgo.E006",
+            )
+        ]
+    longest = str(smsgo_settings.CALLBACK_BASE_URL).rstrip("/") + path
+    if len(longest) > REPLY_URL_MAX_LENGTH:
+        return [
+            Error(
+                f"The reply URL can reach {len(longest)} characters with this CALLBACK_BASE_URL; "
+                f"the gateway accepts at most {REPLY_URL_MAX_LENGTH}.",
+                hint="Use a shorter origin or mount django_smsgo.urls under a shorter prefix.",
+                id="smsgo.E007",
+            )
+        ]
+    return []

@@ -1,0 +1,82 @@
+"""Each system check fires on the configuration it is about, and only there."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.checks import run_checks
+from django.test import override_settings
+
+BASE = {
+    "USERNAME": "tester",
+    "PASSWORD": "s3cret-Pa55word",
+    "CALLBACK_TOKEN": "test-callback-token-with-enough-entropy",
+}
+
+
+def smsgo_check_ids(**smsgo: object) -> set[str]:
+    with override_settings(SMSGO={**BASE, **smsgo}):
+        return {m.id for m in run_checks() if m.id and m.id.startswith("smsgo.")}
+
+
+def test_the_test_settings_pass_every_check() -> None:
+    assert smsgo_check_ids() == set()
+
+
+def test_unknown_setting_is_an_error() -> None:
+    assert "smsgo.E001" in smsgo_check_ids(PASWORD="typo")
+
+
+@pytest.mark.parametrize("missing", ["USERNAME", "PASSWORD"])
+def test_missing_credentials(missing: str) -> None:
+    assert "smsgo.E002" in smsgo_check_ids(**{missing: ""})
+
+
+def test_missing_credentials_are_fine_with_a_test_backend() -> None:
+    ids = smsgo_check_ids(
+        USERNAME="", PASSWORD="", BACKEND="django_smsgo.backends.locmem.LocmemBackend"
+    )
+    assert "smsgo.E002" not in ids
+
+
+def test_backend_that_cannot_be_imported() -> None:
+    assert "smsgo.E003" in smsgo_check_ids(BACKEND="nowhere.Backend")
+
+
+def test_plain_http_gateway_warns() -> None:
+    assert "smsgo.W001" in smsgo_check_ids(API_URL="http://www.smsgo.com.tw/sms_gw/")
+
+
+@pytest.mark.parametrize(
+    "origin", ["example.com", "ftp://example.com", "https://example.com/?a=1", "https://"]
+)
+def test_callback_origin_must_be_an_origin(origin: str) -> None:
+    assert "smsgo.E004" in smsgo_check_ids(CALLBACK_BASE_URL=origin)
+
+
+def test_plain_http_callback_origin_warns_outside_debug() -> None:
+    assert "smsgo.W002" in smsgo_check_ids(CALLBACK_BASE_URL="http://example.com")
+    with override_settings(DEBUG=True):
+        assert "smsgo.W002" not in smsgo_check_ids(CALLBACK_BASE_URL="http://example.com")
+
+
+def test_callback_token_required_with_callbacks() -> None:
+    assert "smsgo.E005" in smsgo_check_ids(
+        CALLBACK_BASE_URL="https://example.com", CALLBACK_TOKEN=""
+    )
+
+
+def test_short_callback_token_warns() -> None:
+    assert "smsgo.W003" in smsgo_check_ids(
+        CALLBACK_BASE_URL="https://example.com", CALLBACK_TOKEN="short"
+    )
+
+
+def test_callback_routes_must_be_included() -> None:
+    with override_settings(ROOT_URLCONF="tests.urls_without_smsgo"):
+        assert "smsgo.E006" in smsgo_check_ids(CALLBACK_BASE_URL="https://example.com")
+
+
+def test_reply_url_longer_than_the_gateway_accepts() -> None:
+    long_origin = "https://" + "a" * 250 + ".example.com"
+    assert "smsgo.E007" in smsgo_check_ids(CALLBACK_BASE_URL=long_origin)
+    assert "smsgo.E007" not in smsgo_check_ids(CALLBACK_BASE_URL="https://example.com")
