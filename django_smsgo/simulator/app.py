@@ -54,12 +54,11 @@ class SimulatorApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "/")
-        params = read_params(environ)
         if path.startswith(ADMIN_PREFIX):
             status, content_type, body = admin.handle(self, environ, path[len(ADMIN_PREFIX) :])
         elif path.startswith(GATEWAY_PREFIX) and path[len(GATEWAY_PREFIX) :].lower() in HANDLERS:
             endpoint = CANONICAL[path[len(GATEWAY_PREFIX) :].lower()]
-            status, content_type, body = self.gateway(endpoint, params, environ)
+            status, content_type, body = self.gateway(endpoint, read_params(environ), environ)
         else:
             status, content_type, body = "404 Not Found", answers.PLAIN, b"Not found\n"
         start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
@@ -131,10 +130,11 @@ def read_params(environ: dict[str, Any]) -> gateway.Params:
         encoding="utf-8",
         errors="surrogateescape",
     )
-    if environ.get("REQUEST_METHOD") == "POST":
+    form = "application/x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "")
+    if environ.get("REQUEST_METHOD") == "POST" and form:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
-        if "application/x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+        if raw:
             pairs += parse_qsl(
                 raw.decode("ascii", "surrogateescape"),
                 keep_blank_values=True,

@@ -11,11 +11,18 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 from .faults import Fault
 from .instance import Simulator
 from .records import Account, SimulatorConfig
+
+
+class Writer(Protocol):
+    def write(self, text: str, /) -> Any: ...
+
+    def flush(self) -> Any: ...
+
 
 DEFAULT_PORT = 8765
 #: Used when no account is given, so that ``python -m django_smsgo.simulator`` just works.
@@ -142,7 +149,7 @@ def build(options: dict[str, Any]) -> Simulator:
     return simulator
 
 
-def run(options: dict[str, Any], out: TextIO, stop: threading.Event | None = None) -> None:
+def run(options: dict[str, Any], out: Writer, stop: threading.Event | None = None) -> None:
     """Start the simulator and serve until interrupted (or ``stop`` is set)."""
     logging.basicConfig(level=logging.DEBUG if options.get("verbose") else logging.WARNING)
     simulator = build(options).start()

@@ -58,6 +58,13 @@ class SimulatorState:
         """Simulated epoch seconds: wall clock plus everything :meth:`advance` added."""
         return time.time() + self._offset
 
+    def move_clock(self, seconds: float) -> None:
+        """Move the clock ``seconds`` forward; deliveries then finish at their own pace."""
+        if seconds < 0:
+            raise SimulatorError(f"clock seconds {seconds!r} must not be negative")
+        with self.lock:
+            self._offset += seconds
+
     def advance(self, seconds: float = 0.0) -> int:
         """Move the clock ``seconds`` forward, then finish every due delivery now.
 
