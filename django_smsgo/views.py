@@ -144,6 +144,19 @@ def _decode_pairs(raw: bytes, max_bytes: int) -> list[tuple[str, str]]:
         raise BadCallback(f"too many parameters (more than {_MAX_FIELDS})") from None
 
 
+def _multipart_pairs(request: HttpRequest) -> list[tuple[str, str]]:
+    if request.FILES:
+        raise BadCallback("files are not accepted")
+    pairs = [(key, value) for key, values in request.POST.lists() for value in values]
+    if len(pairs) > _MAX_FIELDS:
+        raise BadCallback(f"too many parameters (more than {_MAX_FIELDS})")
+    # Django decodes multipart fields leniently; a replacement character is
+    # what is left of bytes that were not UTF-8.
+    if any("\ufffd" in key or "\ufffd" in value for key, value in pairs):
+        raise BadCallback("parameters are not valid UTF-8")
+    return pairs
+
+
 def _read_params(request: HttpRequest, max_bytes: int) -> dict[str, str]:
     """The query string and any form body as one dict, strictly decoded.
 
@@ -157,10 +170,14 @@ def _read_params(request: HttpRequest, max_bytes: int) -> dict[str, str]:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > max_bytes:
             raise BadCallback(f"body too long (more than {max_bytes} bytes)")
-        if length and content_type != "application/x-www-form-urlencoded":
-            raise BadCallback("body must be application/x-www-form-urlencoded")
-        if length:
+        if not length:
+            pass
+        elif content_type == "application/x-www-form-urlencoded":
             pairs += _decode_pairs(request.body, max_bytes)
+        elif content_type == "multipart/form-data":
+            pairs += _multipart_pairs(request)
+        else:
+            raise BadCallback("body must be form data")
     params: dict[str, str] = {}
     for key, value in pairs:
         value = value.strip()
@@ -202,10 +219,10 @@ def _handle(
     store: Callable[[dict[str, str]], str],
 ) -> HttpResponse:
     """Authenticate, parse, store through ``store`` (which returns the msgid), answer."""
-    refused = _authenticate(request, kind, batch_id, token)
-    if refused is not None:
-        return refused
     try:
+        refused = _authenticate(request, kind, batch_id, token)
+        if refused is not None:
+            return refused
         params = _read_params(request, max_bytes)
         msgid = store(params)
     except BadCallback as exc:

@@ -133,7 +133,7 @@ def record_reply(
         )
         if opt_out:
             suppress(srcaddr, Suppression.Reason.OPT_OUT, note=smbody[:200], reply=reply)
-        transaction.on_commit(lambda: reply_received.send(sender=Reply, reply=reply))
+        transaction.on_commit(lambda: reply_received.send(sender=Reply, reply=reply), robust=True)
     return reply
 
 

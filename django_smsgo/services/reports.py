@@ -347,4 +347,6 @@ def _after_apply(report: DeliveryReport) -> None:
     def send() -> None:
         delivery_report_received.send(sender=DeliveryReport, recipient=recipient, report=report)
 
-    transaction.on_commit(send)
+    # robust: a failing receiver is logged and must not turn a stored report
+    # into an unacknowledged one (the gateway would send it again).
+    transaction.on_commit(send, robust=True)
