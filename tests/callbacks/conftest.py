@@ -76,10 +76,11 @@ def make_batch(
         msgid=msgid if state != Batch.State.CLAIMED else "",
         submitted_at=timezone.now() if state == Batch.State.SUBMITTED else None,
     )
-    recipient_status = {
-        Batch.State.SUBMITTED: Recipient.Status.SUBMITTED,
-        Batch.State.UNCERTAIN: Recipient.Status.UNCERTAIN,
-    }.get(state, Recipient.Status.QUEUED)
+    recipient_status: str = Recipient.Status.QUEUED
+    if state == Batch.State.SUBMITTED:
+        recipient_status = Recipient.Status.SUBMITTED
+    elif state == Batch.State.UNCERTAIN:
+        recipient_status = Recipient.Status.UNCERTAIN
     for phone in phones:
         Recipient.objects.create(message=message, phone=phone, batch=batch, status=recipient_status)
     return batch
@@ -116,7 +117,7 @@ def running_server() -> Iterator[str]:
     shared = {
         conn.alias: conn
         for conn in connections.all()
-        if conn.vendor == "sqlite" and conn.is_in_memory_db()
+        if conn.vendor == "sqlite" and conn.is_in_memory_db()  # type: ignore[attr-defined]
     }
     thread_class = _OneAtATimeLiveServerThread if shared else LiveServerThread
     thread = thread_class("127.0.0.1", StaticFilesHandler, connections_override=shared, port=0)
