@@ -1,0 +1,1 @@
+"""Phone-number verification: a site's most common reason to send an SMS."""
