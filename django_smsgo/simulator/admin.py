@@ -61,7 +61,7 @@ def _read_json(environ: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json(status: str, payload: Any) -> Answer:
-    return status, JSON_TYPE, json.dumps(payload, ensure_ascii=False, default=str).encode()
+    return status, JSON_TYPE, json.dumps(payload, default=str).encode()
 
 
 def _require(data: dict[str, Any], name: str) -> Any:

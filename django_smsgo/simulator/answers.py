@@ -66,7 +66,7 @@ def _send(result: SendResult, fmt: str, config: SimulatorConfig) -> Answer:
         return XML, _xml("result", fields)
     space = " " if config.stray_spaces else ""
     text = f"msgid={space}{msgid}\nstatuscode={result.code}\nstatusstr={result.statusstr}\n"
-    return PLAIN, (text + f"point={result.points}\n").encode()
+    return PLAIN, (text + f"point={result.points}\n").encode("utf-8", "surrogateescape")
 
 
 def _query(result: QueryResult, fmt: str, config: SimulatorConfig, bulk: bool) -> Answer:
@@ -93,7 +93,7 @@ def _query(result: QueryResult, fmt: str, config: SimulatorConfig, bulk: bool) -
     for row in result.rows:
         line = f"{row.code}|{row.statusstr}|{row.phone}"
         lines.append(f"{line}{space}|{row.msgid}" if bulk else line)
-    return PLAIN, "\r\n".join(lines).encode()
+    return PLAIN, "\r\n".join(lines).encode("utf-8", "surrogateescape")
 
 
 def _balance(result: BalanceResult, fmt: str) -> Answer:
@@ -106,7 +106,7 @@ def _balance(result: BalanceResult, fmt: str) -> Answer:
     if fmt == "XML":
         return XML, _xml_document(f"<results>{_xml_element('result', fields)}</results>")
     text = f"statuscode={result.code}\nstatusstr={result.statusstr}\npoint={result.points}\n"
-    return PLAIN, text.encode()
+    return PLAIN, text.encode("utf-8", "surrogateescape")
 
 
 def _cancel(result: CancelResult, fmt: str) -> Answer:
@@ -124,7 +124,7 @@ def _cancel(result: CancelResult, fmt: str) -> Answer:
     if fmt == "XML":
         return XML, _xml("result", fields)
     text = f"msgid={result.msgid}\nstatuscode={result.code}\nstatusstr={result.statusstr}\n"
-    return PLAIN, text.encode()
+    return PLAIN, text.encode("utf-8", "surrogateescape")
 
 
 def error_answer(
@@ -153,7 +153,9 @@ GARBAGE = (
 
 
 def _json(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8", "surrogateescape"
+    )
 
 
 def _xml_element(name: str, fields: dict[str, Any]) -> str:
@@ -162,7 +164,7 @@ def _xml_element(name: str, fields: dict[str, Any]) -> str:
 
 
 def _xml_document(root: str) -> bytes:
-    return ('<?xml version="1.0" encoding="utf-8"?>' + root).encode()
+    return ('<?xml version="1.0" encoding="utf-8"?>' + root).encode("utf-8", "surrogateescape")
 
 
 def _xml(name: str, fields: dict[str, Any]) -> bytes:

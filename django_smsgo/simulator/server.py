@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import re
 import select
 import socket
 import sys
@@ -27,6 +28,8 @@ logger = logging.getLogger("django_smsgo.simulator")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
 
+_PASSWORD = re.compile(r"((?:^|[?&\s])password=)[^&\s]*", re.IGNORECASE)
+
 #: Seconds an idle keep-alive connection stays open.
 IDLE_TIMEOUT = 120.0
 
@@ -39,7 +42,11 @@ class _Handler(BaseHTTPRequestHandler):
     server: SimulatorServer  # type: ignore[assignment]
 
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s - %s", self.address_string(), format % args)
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        # The request line carries the account password in its query string.
+        line = _PASSWORD.sub(r"\1***", format % args)
+        logger.debug("%s - %s", self.address_string(), line)
 
     def do_GET(self) -> None:
         self._serve()
@@ -105,6 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.wfile.write(head if self.command == "HEAD" else head + body)
+        self.log_request(captured["status"].split(" ", 1)[0], len(body))
 
 
 def _hang_up(connection: socket.socket) -> None:

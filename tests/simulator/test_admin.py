@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import pytest
@@ -213,3 +214,14 @@ def test_messages_listing(call: Call, smsgo_simulator: Simulator) -> None:
     assert listed["truncated"] is True
     assert len(listed["body"]) == 160
     assert len(admin(smsgo_simulator, "messages").json()["messages"]) == 2
+
+
+def test_request_log_hides_the_password(
+    call: Call, smsgo_simulator: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="django_smsgo.simulator"):
+        call("query_point.asp")
+        call("sendsms.aspx", method="POST", dstaddr="0912345678", smbody="x")
+    assert "query_point.asp" in caplog.text
+    assert "password=***" in caplog.text
+    assert PASSWORD not in caplog.text

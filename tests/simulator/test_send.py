@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 
 from django_smsgo.simulator import Account, Simulator
 
@@ -275,3 +276,31 @@ def test_password_never_reaches_the_audit(call: Call, smsgo_simulator: Simulator
     assert [entry["params"]["password"] for entry in audit] == ["***", "***"]
     assert PASSWORD not in repr(smsgo_simulator.state.snapshot())
     assert PASSWORD not in repr(smsgo_simulator.state.accounts)
+
+
+def test_the_documents_push_example_with_raw_bytes_is_accepted(
+    smsgo_simulator: Simulator,
+) -> None:
+    # The PUSH example's smbody is not UTF-8 ("convert it yourself"): bytes are kept.
+    query = (
+        f"username={USERNAME}&password={PASSWORD}&dstaddr=0939000012&encoding=PUSH"
+        "&smbody=%7c%21%8a%0a%00%23%00%40&wapurl=www.test.com"
+    )
+    response = requests.get(f"{smsgo_simulator.base_url}sendsms.aspx?{query}", timeout=10)
+    assert OK_ANSWER.fullmatch(response.text)
+    [message] = smsgo_simulator.messages
+    assert message.smbody.encode("utf-8", "surrogateescape") == b"|!\x8a\n\x00#\x00@"
+    audit = requests.get(smsgo_simulator.admin_url + "audit", timeout=10)
+    assert audit.status_code == 200
+    assert audit.json()["requests"][0]["params"]["smbody"] == "|!\udc8a\n\x00#\x00@"
+
+
+def test_junk_bytes_in_a_number_are_echoed_not_a_crash(
+    call: Call, smsgo_simulator: Simulator
+) -> None:
+    response = requests.get(
+        f"{smsgo_simulator.base_url}query.asp?username={USERNAME}&password={PASSWORD}"
+        "&msgid=1&dstaddr=09%ff",
+        timeout=10,
+    )
+    assert response.content == b"-1|Not found|09\xff"
