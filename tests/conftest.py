@@ -1,0 +1,1 @@
+pytest_plugins = ["django_smsgo.simulator.pytest_plugin"]
