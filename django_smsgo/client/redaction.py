@@ -1,0 +1,87 @@
+"""Keeps the account password out of log lines.
+
+The gateway only speaks GET, so the password travels in the query string;
+``urllib3.connectionpool`` logs every request line (query string included) at
+DEBUG. A filter on urllib3's and requests' loggers rewrites such records before
+any handler sees them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from urllib.parse import quote, quote_plus
+
+MASK = "********"
+_PASSWORD_PARAM = re.compile(r"(password=)[^&\s\"']*", re.IGNORECASE)
+# Loggers that may write a request URL. A filter attached to a logger only
+# sees that logger's own records, so each one is listed.
+REDACTED_LOGGERS = (
+    "urllib3",
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.poolmanager",
+    "urllib3.response",
+    "urllib3.util.retry",
+    "requests",
+    "django_smsgo.client",
+)
+
+
+class PasswordFilter(logging.Filter):
+    """Masks ``password=…`` query parameters and every registered password in a record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def register(self, secret: str) -> None:
+        """Mask ``secret`` (and its URL-encoded forms) wherever it appears from now on."""
+        if not secret:
+            return
+        with self._lock:
+            self._secrets.update({secret, quote(secret, safe=""), quote_plus(secret)})
+
+    def redact(self, text: str) -> str:
+        """``text`` with every password masked."""
+        text = _PASSWORD_PARAM.sub(r"\1" + MASK, text)
+        with self._lock:
+            secrets = sorted(self._secrets, key=len, reverse=True)
+        for secret in secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record: leave it to logging's own error path
+            return True
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg = redacted
+            record.args = None
+        return True
+
+
+_filter = PasswordFilter()
+_installed = False
+_install_lock = threading.Lock()
+
+
+def install_redaction(secret: str) -> PasswordFilter:
+    """Attach the password filter to every logger that may write a URL, and mask ``secret``."""
+    global _installed
+    _filter.register(secret)
+    with _install_lock:
+        if not _installed:
+            for name in REDACTED_LOGGERS:
+                logging.getLogger(name).addFilter(_filter)
+            _installed = True
+    return _filter
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered password and ``password=`` parameter masked."""
+    return _filter.redact(text)
