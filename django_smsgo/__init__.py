@@ -1,3 +1,28 @@
-"""Send SMS through the smsgo (簡訊購) gateway from Django."""
+"""Send SMS through the smsgo (簡訊購) gateway from Django.
+
+``from django_smsgo import send_sms, send_mass_sms``. Importing the package
+imports no models, so it is safe from settings files and app registries; the
+functions are loaded on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+#: Send requests the locmem backend received (``LocmemBackend``), like ``mail.outbox``.
+outbox: list[Any] = []
+
+if TYPE_CHECKING:
+    from django_smsgo.services.sending import send_mass_sms, send_sms
+
+__all__ = ["__version__", "outbox", "send_mass_sms", "send_sms"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("send_sms", "send_mass_sms"):
+        from django_smsgo.services import sending
+
+        return getattr(sending, name)
+    raise AttributeError(f"module 'django_smsgo' has no attribute {name!r}")

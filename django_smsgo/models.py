@@ -11,9 +11,14 @@ opted out are ``Suppression`` rows.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_smsgo.services.cancelling import CancelOutcome
 
 PHONE_MAX_LENGTH = 20
 MSGID_MAX_LENGTH = 32
@@ -87,8 +92,26 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    dispatch_due_at = models.DateTimeField(
+        _("dispatch due"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the dispatch task is expected to run (enqueue or retry time); the sweeper "
+            "enqueues it again when it is overdue."
+        ),
+    )
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    resend_of = models.ForeignKey(
+        "self",
+        verbose_name=_("resend of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resends",
+        help_text=_("The message whose recipients staff chose to send again."),
+    )
 
     class Meta:
         verbose_name = _("message")
@@ -98,11 +121,24 @@ class Message(models.Model):
             ("send_sms", _("Can send SMS")),
             ("cancel_sms", _("Can cancel scheduled SMS")),
         ]
-        indexes = [models.Index(fields=["status", "queued_at"], name="smsgo_msg_status_queued")]
+        indexes = [
+            models.Index(fields=["status", "queued_at"], name="smsgo_msg_status_queued"),
+            models.Index(fields=["status", "dispatch_due_at"], name="smsgo_msg_status_due"),
+        ]
 
     def __str__(self) -> str:
         preview = self.body if len(self.body) <= 40 else self.body[:39] + "…"
         return f"#{self.pk} {preview}"
+
+    def cancel(self) -> CancelOutcome:
+        """Cancel this message: locally if it was not submitted, else at the gateway.
+
+        See :func:`django_smsgo.services.cancelling.cancel_message`; raises
+        ``MessageNotCancellable`` when its time has come.
+        """
+        from django_smsgo.services.cancelling import cancel_message
+
+        return cancel_message(self)
 
 
 class Batch(models.Model):
@@ -135,6 +171,9 @@ class Batch(models.Model):
     statuscode = models.IntegerField(_("gateway status code"), null=True, blank=True)
     statusstr = models.CharField(_("gateway status text"), max_length=200, blank=True)
     points = models.IntegerField(_("points charged"), null=True, blank=True)
+    reason = models.TextField(
+        _("reason"), blank=True, help_text=_("Why the batch failed or is uncertain.")
+    )
     claimed_at = models.DateTimeField(_("claimed"), auto_now_add=True)
     lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)

@@ -1,0 +1,40 @@
+"""The account balance: ask the gateway, keep a snapshot, warn when it runs low."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from django_smsgo.backends import BaseBackend, get_backend
+from django_smsgo.conf import smsgo_settings
+from django_smsgo.models import BalanceSnapshot
+from django_smsgo.signals import balance_low
+
+logger = logging.getLogger(__name__)
+
+
+def latest_balance() -> BalanceSnapshot | None:
+    """The most recent balance snapshot, or None when the balance was never asked."""
+    return BalanceSnapshot.objects.order_by("-checked_at", "-pk").first()
+
+
+def refresh_balance(*, backend: BaseBackend | None = None) -> BalanceSnapshot:
+    """Ask the gateway for the balance and store it as a new snapshot.
+
+    Sends ``balance_low`` (after commit) when the balance is below
+    ``LOW_BALANCE_THRESHOLD``. Gateway and transport errors propagate: a
+    balance query sends no SMS, so the caller may simply try again.
+    """
+    points = (backend or get_backend()).balance()
+    threshold = int(smsgo_settings.LOW_BALANCE_THRESHOLD or 0)
+    with transaction.atomic():
+        snapshot = BalanceSnapshot.objects.create(points=points)
+        if points < threshold:
+            logger.warning("The smsgo balance is %s points, below %s.", points, threshold)
+
+            def announce() -> None:
+                balance_low.send(sender=BalanceSnapshot, points=points, threshold=threshold)
+
+            transaction.on_commit(announce)
+    return snapshot

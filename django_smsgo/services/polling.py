@@ -1,0 +1,178 @@
+"""Status polling: ask the gateway about recipients no report has settled yet.
+
+Polling and Phase-Two callbacks share one settling rule: every answer goes
+through :func:`django_smsgo.services.reports.record_observation`, so final
+states stay terminal whichever source comes first. An answer that repeats
+what is known is not stored again (one ``DeliveryReport`` per change), and a
+recipient still not final after ``POLL_MAX_AGE`` seconds is given up on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from django_smsgo.backends import BaseBackend, get_backend
+from django_smsgo.conf import smsgo_settings
+from django_smsgo.exceptions import GatewayError, TransportError
+from django_smsgo.models import DeliveryReport, Message, Recipient
+from django_smsgo.services.reports import normalise_state, record_observation
+from django_smsgo.services.states import settle
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PollResult:
+    """What one polling run did."""
+
+    asked: int = 0
+    requests: int = 0
+    changed: int = 0
+    given_up: int = 0
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class _Pending:
+    recipient_id: int
+    message_id: int
+    batch_id: int
+    msgid: str
+    phone: str
+    known: str
+    uncertain: bool
+
+
+def poll_delivery_status(
+    min_age: float | None = None, *, backend: BaseBackend | None = None
+) -> PollResult:
+    """Ask ``queryBulk.asp`` about every submitted, not yet final recipient.
+
+    Only recipients submitted at least ``min_age`` seconds ago are asked
+    (default ``POLL_MIN_AGE``; ``0`` asks about all of them), in requests of
+    ``POLL_BATCH_SIZE`` pairs. Each answer that changes something is recorded
+    as a ``DeliveryReport`` (source ``poll``). Recipients older than
+    ``POLL_MAX_AGE`` seconds are marked failed first. A gateway or transport
+    error ends the run (it is reported in ``PollResult.error``): the next run
+    asks again.
+    """
+    result = PollResult()
+    now = timezone.now()
+    result.given_up = give_up_stale(now)
+    age = smsgo_settings.POLL_MIN_AGE if min_age is None else min_age
+    size = max(1, int(smsgo_settings.POLL_BATCH_SIZE))
+    backend = backend or get_backend()
+    touched: set[int] = set()
+    for chunk in _pending_chunks(now - timedelta(seconds=float(age)), now, size):
+        pairs = [(p.msgid, p.phone) for p in chunk]
+        try:
+            answers = backend.query_bulk(pairs)
+        except (GatewayError, TransportError) as exc:
+            result.error = str(exc)
+            logger.warning("Status polling stopped: %s", exc)
+            break
+        result.requests += 1
+        result.asked += len(pairs)
+        by_pair = {(p.msgid, p.phone): p for p in chunk}
+        for answer in answers:
+            pending = by_pair.get((str(answer.msgid), answer.number)) or _match(chunk, answer)
+            if pending is None:
+                logger.info(
+                    "Query answer for unknown pair %s/%s ignored.", answer.msgid, answer.number
+                )
+                continue
+            if normalise_state(answer.statusstr) == normalise_state(pending.known) and not (
+                pending.uncertain
+            ):
+                continue  # nothing new: no report row per unchanged poll
+            report = record_observation(
+                msgid=pending.msgid,
+                phone=pending.phone,
+                statuscode=answer.statuscode,
+                statusstr=answer.statusstr,
+                source=DeliveryReport.Source.POLL,
+                raw=dict(answer.raw) if answer.raw else {},
+                batch_id=pending.batch_id,
+            )
+            if report.outcome == DeliveryReport.Outcome.APPLIED:
+                result.changed += 1
+                touched.add(pending.message_id)
+    for message in Message.objects.filter(pk__in=touched):
+        settle(message)
+    return result
+
+
+def _match(chunk: list[_Pending], answer: object) -> _Pending | None:
+    """Find the pair of an answer whose number is spelled differently (e.g. +886…)."""
+    number = str(getattr(answer, "number", ""))
+    msgid = str(getattr(answer, "msgid", ""))
+    tail = number[-9:]
+    found = [p for p in chunk if p.phone[-9:] == tail and (not msgid or p.msgid == msgid)]
+    return found[0] if len(found) == 1 else None
+
+
+def _pending_chunks(
+    submitted_before: datetime, now: datetime, size: int
+) -> Iterator[list[_Pending]]:
+    """Recipients to ask about, ``size`` at a time, by primary key (never all in memory)."""
+    base = (
+        Recipient.objects.filter(
+            Q(status=Recipient.Status.SUBMITTED) | Q(status=Recipient.Status.UNCERTAIN),
+            submitted_at__lte=submitted_before,
+            batch__isnull=False,
+        )
+        .exclude(batch__msgid="")
+        # A scheduled SMS has nothing to tell before its time.
+        .exclude(message__send_at__gt=now)
+        .order_by("pk")
+    )
+    last = 0
+    while True:
+        rows = list(
+            base.filter(pk__gt=last).values_list(
+                "pk", "message_id", "batch_id", "batch__msgid", "phone", "gateway_status", "status"
+            )[:size]
+        )
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield [
+            _Pending(pk, mid, bid, msgid, phone, known, status == Recipient.Status.UNCERTAIN)
+            for pk, mid, bid, msgid, phone, known, status in rows
+        ]
+
+
+def give_up_stale(now: datetime | None = None) -> int:
+    """Fail recipients still not final ``POLL_MAX_AGE`` seconds after they were due.
+
+    Due is the later of submission and ``send_at``. Returns how many gave up.
+    """
+    now = now or timezone.now()
+    max_age = int(smsgo_settings.POLL_MAX_AGE)
+    cutoff = now - timedelta(seconds=max_age)
+    reason = f"no final status within {_duration(max_age)}"
+    stale = Recipient.objects.filter(
+        status=Recipient.Status.SUBMITTED, submitted_at__lt=cutoff
+    ).filter(Q(message__send_at__isnull=True) | Q(message__send_at__lt=cutoff))
+    message_ids = set(stale.values_list("message_id", flat=True).distinct())
+    count = Recipient.objects.filter(pk__in=stale.values("pk")).update(
+        status=Recipient.Status.FAILED, status_reason=reason, final_at=now, updated_at=now
+    )
+    for message in Message.objects.filter(pk__in=message_ids):
+        settle(message)
+    return count
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return f"{days} day{'s' if days != 1 else ''}"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} hours"
+    return f"{seconds} seconds"

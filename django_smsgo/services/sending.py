@@ -1,0 +1,407 @@
+"""``send_sms()`` and friends: validate a send, store it, and hand it to dispatch.
+
+The order is fixed and every refusal happens before anything is stored:
+
+1. idempotency: a known ``idempotency_key`` returns its message, nothing sent;
+2. validation by the client's own rules (numbers normalised and de-duplicated,
+   every bad number named in one error; encoding; options; schedule);
+3. suppression: opted-out numbers are stored as ``cancelled`` recipients with
+   the reason (unless the message is transactional);
+4. the duplicate guard: the same text to the same number within
+   ``DUPLICATE_WINDOW`` seconds is refused unless ``allow_duplicate=True``;
+5. the balance guard: estimated points against the last known balance;
+6. one transaction: the message and its recipients (bulk inserts in chunks,
+   rows generated lazily), and dispatch enqueued on commit, so a send inside a
+   transaction that rolls back sends nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from django_smsgo.conf import smsgo_settings
+from django_smsgo.models import BalanceSnapshot, Message, Recipient
+from django_smsgo.services import validation
+from django_smsgo.services.errors import (
+    DuplicateMessageError,
+    InsufficientBalanceError,
+    MessageNotQueueable,
+)
+from django_smsgo.services.states import transition
+from django_smsgo.services.suppression import suppressed_among
+
+logger = logging.getLogger(__name__)
+
+#: Recipient rows per INSERT; also the size of IN (...) lists in guard queries.
+INSERT_CHUNK = 1000
+
+SUPPRESSED_REASON = "suppressed: the number is on the opt-out list"
+
+
+@dataclass
+class SendPlan:
+    """A validated send: everything needed to store the message, nothing stored yet."""
+
+    numbers: list[str]
+    body: str
+    encoding: str
+    segments: int
+    estimated_points: int
+    send_at: datetime | None = None
+    expires_at: datetime | None = None
+    reply: bool = False
+    reply_days: int | None = None
+    wap_url: str = ""
+    priority: str = Message.Priority.NORMAL
+    transactional: bool = False
+    idempotency_key: str | None = None
+    created_by: Any = None
+    suppressed: set[str] = field(default_factory=set)
+    overrides: list[str] = field(default_factory=list)
+
+    @property
+    def sendable(self) -> list[str]:
+        """The numbers that will really be sent to (suppressed ones left out)."""
+        return [n for n in self.numbers if n not in self.suppressed]
+
+
+def send_sms(
+    to: str | Iterable[str],
+    body: str,
+    *,
+    encoding: str | None = None,
+    send_at: datetime | None = None,
+    expires_at: datetime | None = None,
+    reply: bool = False,
+    reply_days: int | None = None,
+    wap_url: str | None = None,
+    priority: str | None = None,
+    idempotency_key: str | None = None,
+    allow_duplicate: bool = False,
+    created_by: Any = None,
+    transactional: bool = False,
+) -> Message:
+    """Send ``body`` to ``to`` (one number or an iterable of numbers); return the ``Message``.
+
+    Every number is validated and normalised before anything is stored; a bad
+    input raises a ``SmsgoValidationError`` naming the value and the rule. The
+    message and its recipients are stored in one transaction and dispatch is
+    enqueued when it commits. ``send_at`` (aware) schedules it at the gateway;
+    ``expires_at`` (aware) drops it if it cannot be sent by then. Calling again
+    with the same ``idempotency_key`` returns the first message and sends nothing.
+    Raises ``DuplicateMessageError`` (same text to a number within
+    ``DUPLICATE_WINDOW``) and ``InsufficientBalanceError`` (cannot be paid for).
+    """
+    if idempotency_key is not None:
+        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    plan = plan_send(
+        to,
+        body,
+        encoding=encoding,
+        send_at=send_at,
+        expires_at=expires_at,
+        reply=reply,
+        reply_days=reply_days,
+        wap_url=wap_url,
+        priority=priority,
+        idempotency_key=idempotency_key,
+        allow_duplicate=allow_duplicate,
+        created_by=created_by,
+        transactional=transactional,
+    )
+    return store(plan, queue=True)
+
+
+def create_draft(to: str | Iterable[str], body: str, **options: Any) -> Message:
+    """Validate like :func:`send_sms` and store a ``draft`` message that nothing sends yet.
+
+    :func:`queue_message` sends it later (the admin and the API use this pair).
+    """
+    key = options.get("idempotency_key")
+    if key is not None:
+        existing = Message.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+    return store(plan_send(to, body, **options), queue=False)
+
+
+def queue_message(message: Message) -> bool:
+    """Queue a draft for sending; dispatch is enqueued on commit.
+
+    Returns False when the message had been queued already (a second click
+    does nothing); raises ``MessageNotQueueable`` for anything but a draft.
+    """
+    if message.status not in (Message.Status.DRAFT, Message.Status.QUEUED):
+        raise MessageNotQueueable(
+            f"Message {message.pk} is {message.status}; only a draft can be queued."
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        queued = transition(message, Message.Status.QUEUED, queued_at=now, dispatch_due_at=now)
+        if queued:
+            transaction.on_commit(lambda: enqueue_dispatch(message))
+    return queued
+
+
+def send_mass_sms(
+    datatuple: Iterable[tuple[str | Iterable[str], str]], **options: Any
+) -> list[Message]:
+    """Send personalised texts: ``[(to, body), ...]``, like Django's ``send_mass_mail``.
+
+    Pairs with the same text are merged into one message (so each distinct text
+    costs ceil(numbers/50) gateway requests). Every pair is validated before any
+    is stored, and all messages are stored in one transaction. ``options`` are
+    those of :func:`send_sms` (an ``idempotency_key`` is not accepted: each
+    message needs its own).
+    """
+    if "idempotency_key" in options:
+        raise TypeError("send_mass_sms() takes no idempotency_key; use send_sms() per text.")
+    by_body: dict[str, list[str]] = {}
+    for to, body in datatuple:
+        numbers = [to] if isinstance(to, str) else list(to)
+        by_body.setdefault(body, []).extend(numbers)
+    plans = [plan_send(numbers, body, **options) for body, numbers in by_body.items()]
+    with transaction.atomic():
+        return [store(plan, queue=True) for plan in plans]
+
+
+def resend_recipients(
+    recipients: Iterable[Recipient], *, created_by: Any = None, allow_duplicate: bool = True
+) -> Message:
+    """Send the message of ``recipients`` again to exactly those numbers, as a NEW message.
+
+    For staff settling ``uncertain`` or ``failed`` recipients on purpose: nothing
+    is ever re-sent implicitly. All recipients must belong to one message.
+    """
+    chosen = list(recipients)
+    if not chosen:
+        raise ValueError("resend_recipients() needs at least one recipient.")
+    message_ids = {r.message_id for r in chosen}
+    if len(message_ids) != 1:
+        raise ValueError(
+            f"Recipients of {len(message_ids)} different messages given; "
+            "resend one message at a time."
+        )
+    original = Message.objects.get(pk=message_ids.pop())
+    numbers = [r.intended_phone or r.phone for r in chosen]
+    plan = plan_send(
+        numbers,
+        original.body,
+        encoding=original.encoding,
+        reply=original.reply,
+        reply_days=original.reply_days,
+        wap_url=original.wap_url or None,
+        priority=original.priority,
+        allow_duplicate=allow_duplicate,
+        created_by=created_by,
+        transactional=original.transactional,
+    )
+    message = store(plan, queue=True, resend_of=original)
+    return message
+
+
+def plan_send(
+    to: str | Iterable[str],
+    body: str,
+    *,
+    encoding: str | None = None,
+    send_at: datetime | None = None,
+    expires_at: datetime | None = None,
+    reply: bool = False,
+    reply_days: int | None = None,
+    wap_url: str | None = None,
+    priority: str | None = None,
+    idempotency_key: str | None = None,
+    allow_duplicate: bool = False,
+    created_by: Any = None,
+    transactional: bool = False,
+) -> SendPlan:
+    """Validate a send and run the guards; raise on the first rule broken, store nothing."""
+    now = timezone.now()
+    numbers = validation.normalise_recipients(to)
+    checked = validation.check_send(
+        numbers,
+        body,
+        encoding=encoding or smsgo_settings.DEFAULT_ENCODING,
+        send_at=send_at,
+        expires_at=expires_at,
+        reply=reply,
+        reply_days=reply_days,
+        wap_url=wap_url,
+        priority=priority,
+        now=now,
+    )
+    overrides = validation.override_numbers()
+    plan = SendPlan(
+        numbers=numbers,
+        body=body,
+        encoding=checked.encoding,
+        segments=checked.segments,
+        estimated_points=0,
+        send_at=send_at,
+        expires_at=expires_at,
+        reply=reply,
+        reply_days=checked.reply_days,
+        wap_url=wap_url or "",
+        priority=checked.priority,
+        transactional=transactional,
+        idempotency_key=idempotency_key,
+        created_by=created_by,
+        overrides=overrides,
+    )
+    if not transactional:
+        plan.suppressed = suppressed_among(numbers)
+    sendable = plan.sendable
+    plan.estimated_points = validation.estimate_points(
+        len(sendable), body, plan.encoding, wap_url=plan.wap_url, reply=plan.reply
+    )
+    if not allow_duplicate:
+        check_duplicates(sendable, body, overridden=bool(overrides), now=now)
+    check_balance(plan.estimated_points)
+    return plan
+
+
+def body_hash(body: str) -> str:
+    """The fingerprint the duplicate guard compares: SHA-256 of the text."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def check_duplicates(numbers: Sequence[str], body: str, *, overridden: bool, now: datetime) -> None:
+    """Refuse when ``body`` went to any of ``numbers`` within ``DUPLICATE_WINDOW`` seconds."""
+    window = int(smsgo_settings.DUPLICATE_WINDOW or 0)
+    if window <= 0 or not numbers:
+        return
+    column = "intended_phone" if overridden else "phone"
+    recent = Recipient.objects.filter(
+        message__body_hash=body_hash(body), created_at__gte=now - timedelta(seconds=window)
+    ).exclude(
+        # Nothing reached the phone: a cancelled recipient, or one the gateway
+        # refused before accepting it, may be sent again.
+        Q(status=Recipient.Status.CANCELLED)
+        | Q(status=Recipient.Status.FAILED, submitted_at__isnull=True)
+    )
+    found: set[str] = set()
+    for chunk in chunked(numbers, INSERT_CHUNK):
+        found.update(recent.filter(**{f"{column}__in": chunk}).values_list(column, flat=True))
+    if found:
+        raise DuplicateMessageError([n for n in numbers if n in found], window)
+
+
+def check_balance(points: int) -> None:
+    """Refuse a send whose estimated points exceed the last known balance (if one is known)."""
+    snapshot = BalanceSnapshot.objects.order_by("-checked_at", "-pk").first()
+    if snapshot is not None and points > snapshot.points:
+        raise InsufficientBalanceError(points, snapshot.points)
+
+
+def store(plan: SendPlan, *, queue: bool, resend_of: Message | None = None) -> Message:
+    """Store the message and its recipients in one transaction; enqueue dispatch on commit.
+
+    A concurrent caller with the same idempotency key loses the race at the
+    unique index: its rows are rolled back and the winner's message returned.
+    """
+    now = timezone.now()
+    status = Message.Status.QUEUED if queue else Message.Status.DRAFT
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                body=plan.body,
+                body_hash=body_hash(plan.body),
+                encoding=plan.encoding,
+                send_at=plan.send_at,
+                expires_at=plan.expires_at,
+                reply=plan.reply,
+                reply_days=plan.reply_days,
+                wap_url=plan.wap_url,
+                priority=plan.priority,
+                transactional=plan.transactional,
+                status=status,
+                idempotency_key=plan.idempotency_key,
+                recipient_count=len(plan.numbers),
+                segments=plan.segments,
+                estimated_points=plan.estimated_points,
+                created_by=plan.created_by,
+                queued_at=now if queue else None,
+                dispatch_due_at=now if queue else None,
+                resend_of=resend_of,
+            )
+            rows = _recipient_rows(message, plan)
+            while batch := list(itertools.islice(rows, INSERT_CHUNK)):
+                Recipient.objects.bulk_create(batch)
+            if not plan.sendable and queue:
+                # Every number suppressed: nothing to send, settled at once.
+                transition(message, Message.Status.CANCELLED, reason=SUPPRESSED_REASON)
+            elif queue:
+                transaction.on_commit(lambda: enqueue_dispatch(message))
+    except IntegrityError:
+        if plan.idempotency_key is None:
+            raise
+        winner = Message.objects.filter(idempotency_key=plan.idempotency_key).first()
+        if winner is None:
+            raise
+        return winner
+    return message
+
+
+def _recipient_rows(message: Message, plan: SendPlan) -> Iterator[Recipient]:
+    overrides = itertools.cycle(plan.overrides) if plan.overrides else None
+    for number in plan.numbers:
+        suppressed = number in plan.suppressed
+        yield Recipient(
+            message=message,
+            phone=next(overrides) if overrides is not None else number,
+            intended_phone=number if overrides is not None else "",
+            status=Recipient.Status.CANCELLED if suppressed else Recipient.Status.QUEUED,
+            status_reason=SUPPRESSED_REASON if suppressed else "",
+        )
+
+
+def chunked(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """Successive slices of ``items`` of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def enqueue_dispatch(message: Message, *, countdown: float | None = None) -> None:
+    """Ask a worker to dispatch ``message`` (by primary key only), on its priority's queue.
+
+    A broker that is down is logged, not raised: the message stays queued and
+    the sweeper enqueues it again after ``ENQUEUE_SWEEP_AGE`` seconds.
+    """
+    from django_smsgo.tasks import dispatch_message
+
+    options: dict[str, Any] = {}
+    queue = queue_for(message.priority)
+    if queue:
+        options["queue"] = queue
+    if countdown:
+        options["countdown"] = countdown
+    if dispatch_message.app.conf.task_always_eager:
+        # Eager mode (tests, development): errors must surface, not be logged away.
+        dispatch_message.apply_async(args=[message.pk], **options)
+        return
+    try:
+        dispatch_message.apply_async(args=[message.pk], **options)
+    except Exception:
+        logger.exception(
+            "Could not enqueue dispatch of message %s; the sweeper will enqueue it again.",
+            message.pk,
+        )
+
+
+def queue_for(priority: str) -> str | None:
+    """The Celery queue for ``priority`` (``PRIORITY_QUEUES``), else ``QUEUE``, else the default."""
+    queues = smsgo_settings.PRIORITY_QUEUES or {}
+    return queues.get(priority) or smsgo_settings.QUEUE

@@ -1,0 +1,167 @@
+"""The message state machine: every change of ``Message.status`` goes through here.
+
+::
+
+    draft ──► queued ──► sending ──┬──► scheduled ──► submitted ──► completed
+      │         │          │       ├──► submitted ───────────────► completed
+      │         │          │       ├──► uncertain ──► submitted / completed
+      │         │          │       └──► failed
+      │         │          └──► cancelled (every recipient cancelled)
+      └─────────┴──► cancelled            scheduled ──► cancelled (at the gateway)
+                └──► failed (expired, unaffordable, refused)
+
+A transition is a conditional ``UPDATE … WHERE status IN (allowed sources)``,
+so two processes racing to move the same message cannot both win, and a late
+worker cannot drag a message back from a final state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from django_smsgo.models import Message, Recipient
+from django_smsgo.signals import message_failed
+
+logger = logging.getLogger(__name__)
+
+S = Message.Status
+R = Recipient.Status
+
+#: For each status, the statuses it may move to.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.QUEUED, S.CANCELLED}),
+    S.QUEUED: frozenset({S.SENDING, S.CANCELLED, S.FAILED}),
+    S.SENDING: frozenset(
+        {S.SCHEDULED, S.SUBMITTED, S.COMPLETED, S.UNCERTAIN, S.FAILED, S.CANCELLED}
+    ),
+    S.SCHEDULED: frozenset({S.SUBMITTED, S.COMPLETED, S.CANCELLED, S.UNCERTAIN, S.FAILED}),
+    S.SUBMITTED: frozenset({S.COMPLETED, S.UNCERTAIN}),
+    S.UNCERTAIN: frozenset({S.SUBMITTED, S.SCHEDULED, S.COMPLETED, S.FAILED}),
+    S.COMPLETED: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+#: Statuses nothing moves a message out of.
+TERMINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+
+#: Recipient statuses that may still change.
+OPEN_RECIPIENT_STATUSES = (R.QUEUED, R.SUBMITTED, R.UNCERTAIN)
+
+
+class InvalidTransition(ValueError):
+    """A status change the state machine does not allow."""
+
+
+def sources_of(target: str) -> list[str]:
+    """Every status from which a message may move to ``target``."""
+    return [source for source, targets in TRANSITIONS.items() if target in targets]
+
+
+def transition(message: Message, target: str, *, reason: str = "", **fields: Any) -> bool:
+    """Move ``message`` to ``target`` if its stored status allows it.
+
+    Returns True when the row changed. ``fields`` are saved in the same UPDATE
+    (e.g. ``submitted_at``). ``message`` is refreshed from what was stored. A
+    move to ``failed`` sends ``message_failed`` after commit.
+    """
+    if target not in TRANSITIONS:
+        raise InvalidTransition(f"Unknown message status {target!r}.")
+    values: dict[str, Any] = {"status": target, "updated_at": timezone.now(), **fields}
+    if reason:
+        values["status_reason"] = reason
+    changed = bool(
+        Message.objects.filter(pk=message.pk, status__in=sources_of(target)).update(**values)
+    )
+    message.refresh_from_db()
+    if changed:
+        logger.info("Message %s is now %s%s", message.pk, target, f" ({reason})" if reason else "")
+        if target == S.FAILED:
+            _announce_failure(message, reason)
+    return changed
+
+
+def _announce_failure(message: Message, reason: str) -> None:
+    def send() -> None:
+        message_failed.send(sender=Message, message=message, reason=reason)
+
+    transaction.on_commit(send)
+
+
+def recipient_counts(message_id: int) -> dict[str, int]:
+    """How many recipients of the message are in each status."""
+    rows = (
+        Recipient.objects.filter(message_id=message_id)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return dict(rows)
+
+
+def derive_status(
+    counts: Mapping[str, int], *, send_at: datetime | None, now: datetime, reached: bool
+) -> str | None:
+    """The message status its recipients call for once dispatch has nothing left to claim.
+
+    ``reached`` tells whether any failed recipient had been accepted by the
+    gateway (it failed on the way to the phone, not at the door).
+    Returns None while recipients are still queued (dispatch is not over).
+    """
+    if counts.get(R.QUEUED, 0):
+        return None
+    if counts.get(R.UNCERTAIN, 0):
+        return S.UNCERTAIN
+    if counts.get(R.SUBMITTED, 0):
+        return S.SCHEDULED if send_at is not None and send_at > now else S.SUBMITTED
+    if counts.get(R.DELIVERED, 0):
+        return S.COMPLETED
+    if counts.get(R.FAILED, 0):
+        return S.COMPLETED if reached else S.FAILED
+    return S.CANCELLED
+
+
+def settle(message: Message, *, reason: str = "") -> str:
+    """Bring ``message.status`` in line with its recipients; return the status it has now.
+
+    Called when dispatch, the sweeper, cancelling or polling changed
+    recipients. Does nothing while recipients are still queued or when the
+    message is already in a terminal status.
+    """
+    message.refresh_from_db()
+    if message.status in TERMINAL:
+        return message.status
+    counts = recipient_counts(message.pk)
+    reached = Recipient.objects.filter(
+        message_id=message.pk, status=R.FAILED, submitted_at__isnull=False
+    ).exists()
+    now = timezone.now()
+    target = derive_status(counts, send_at=message.send_at, now=now, reached=reached)
+    if target is None or target == message.status:
+        return message.status
+    if target == S.FAILED and not reason:
+        reason = _first_failure_reason(message.pk)
+    fields: dict[str, Any] = {}
+    if target == S.COMPLETED:
+        fields["completed_at"] = now
+    if target in (S.SUBMITTED, S.SCHEDULED) and message.submitted_at is None:
+        fields["submitted_at"] = now
+    transition(message, target, reason=reason, **fields)
+    return message.status
+
+
+def _first_failure_reason(message_id: int) -> str:
+    reason = (
+        Recipient.objects.filter(message_id=message_id, status=R.FAILED)
+        .exclude(status_reason="")
+        .values_list("status_reason", flat=True)
+        .first()
+    )
+    return reason or "every recipient failed"

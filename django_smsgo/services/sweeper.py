@@ -1,0 +1,109 @@
+"""The periodic sweep: nothing stays claimed, queued or scheduled forever.
+
+* A batch whose claim lease expired (its worker died between claim and
+  record) becomes ``uncertain`` with its recipients: the request may have
+  left, so it is never queued again.
+* A message still queued or sending whose dispatch is overdue by
+  ``ENQUEUE_SWEEP_AGE`` seconds (its enqueue was lost, e.g. the broker was down
+  at commit) and that still has unclaimed recipients is enqueued again.
+* A scheduled message whose time has come becomes ``submitted``.
+* Reports that arrived before their batch was recorded are applied.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from django_smsgo.conf import smsgo_settings
+from django_smsgo.models import Batch, Message, Recipient
+from django_smsgo.services.reports import apply_all_pending_reports
+from django_smsgo.services.sending import enqueue_dispatch
+from django_smsgo.services.states import settle
+
+logger = logging.getLogger(__name__)
+
+LEASE_EXPIRED_REASON = "the worker sending this batch stopped before recording the answer"
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    expired_batches: list[int] = field(default_factory=list)
+    reenqueued: list[int] = field(default_factory=list)
+    now_submitted: list[int] = field(default_factory=list)
+    reports_applied: int = 0
+
+
+def sweep() -> SweepResult:
+    """Run every sweep step once; safe to run concurrently and as often as wanted."""
+    result = SweepResult()
+    result.expired_batches = expire_leases()
+    result.reenqueued = reenqueue_stale()
+    result.now_submitted = start_due_scheduled()
+    result.reports_applied = apply_all_pending_reports()
+    return result
+
+
+def expire_leases() -> list[int]:
+    """Mark claimed batches whose lease expired, and their recipients, ``uncertain``."""
+    now = timezone.now()
+    expired: list[int] = []
+    stale = Batch.objects.filter(state=Batch.State.CLAIMED, lease_expires_at__lt=now)
+    for batch_id, message_id in stale.values_list("pk", "message_id"):
+        with transaction.atomic():
+            owned = Batch.objects.filter(
+                pk=batch_id, state=Batch.State.CLAIMED, lease_expires_at__lt=now
+            ).update(state=Batch.State.UNCERTAIN, reason=LEASE_EXPIRED_REASON)
+            if not owned:
+                continue
+            Recipient.objects.filter(batch_id=batch_id, status=Recipient.Status.QUEUED).update(
+                status=Recipient.Status.UNCERTAIN,
+                status_reason=f"perhaps sent: {LEASE_EXPIRED_REASON}",
+                updated_at=now,
+            )
+        logger.warning("Batch %s: claim lease expired; marked uncertain.", batch_id)
+        expired.append(batch_id)
+        message = Message.objects.get(pk=message_id)
+        if not Batch.objects.filter(message_id=message_id, state=Batch.State.CLAIMED).exists():
+            settle(message)
+    return expired
+
+
+def reenqueue_stale() -> list[int]:
+    """Enqueue dispatch again for messages whose dispatch is overdue; return their ids."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=smsgo_settings.ENQUEUE_SWEEP_AGE)
+    unclaimed = Recipient.objects.filter(
+        message_id=OuterRef("pk"), status=Recipient.Status.QUEUED, batch__isnull=True
+    )
+    overdue = Message.objects.filter(
+        status__in=(Message.Status.QUEUED, Message.Status.SENDING), dispatch_due_at__lt=cutoff
+    ).filter(Exists(unclaimed))
+    enqueued: list[int] = []
+    for message in overdue:
+        # Moving dispatch_due_at first makes two sweepers enqueue it once.
+        if Message.objects.filter(pk=message.pk, dispatch_due_at=message.dispatch_due_at).update(
+            dispatch_due_at=now
+        ):
+            logger.warning("Message %s was waiting for dispatch; enqueued again.", message.pk)
+            enqueue_dispatch(message)
+            enqueued.append(message.pk)
+    return enqueued
+
+
+def start_due_scheduled() -> list[int]:
+    """Move scheduled messages whose ``send_at`` has passed on (``submitted``, or ``completed``
+    when every report is in already)."""
+    now = timezone.now()
+    moved = []
+    for message in Message.objects.filter(status=Message.Status.SCHEDULED, send_at__lte=now):
+        if settle(message) != Message.Status.SCHEDULED:
+            moved.append(message.pk)
+    return moved

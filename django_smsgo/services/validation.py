@@ -1,0 +1,154 @@
+"""The checks ``send_sms()`` runs before anything is stored, by the client's own rules.
+
+The gateway client owns the protocol's rules (numbers, encodings, options,
+``dlvtime``); this module applies them to a whole message, which may hold far
+more numbers than one request, and adds the app's own rules (``expires_at``,
+priority, replies needing a callback origin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django_smsgo.client.encodings import Encoding
+from django_smsgo.client.numbers import MAX_NUMBERS_PER_REQUEST, chunked, normalize_numbers
+from django_smsgo.client.text import count_segments, fit_encoding
+from django_smsgo.client.text import estimate_points as request_points
+from django_smsgo.client.validation import validate_send
+from django_smsgo.conf import smsgo_settings
+from django_smsgo.exceptions import OptionNotAllowedError, ScheduleError, SmsgoValidationError
+from django_smsgo.models import Message
+
+#: Longest possible reply URL, standing in for the real one (made per batch at send time).
+_REPLY_URL_PLACEHOLDER = "https://reply.invalid/smsgo/reply/1/" + "0" * 32 + "/"
+
+
+@dataclass(frozen=True)
+class CheckedSend:
+    """What validation settled: the encoding to send with, segments, options."""
+
+    encoding: str
+    segments: int
+    reply_days: int | None
+    priority: str
+
+
+def normalise_recipients(to: str | Iterable[str]) -> list[str]:
+    """Every number normalised and de-duplicated; ALL bad numbers named in one error."""
+    if to is None:
+        raise SmsgoValidationError(None, "at least one receiver number is needed")
+    return list(normalize_numbers(to))
+
+
+def check_send(
+    numbers: list[str],
+    body: str,
+    *,
+    encoding: str | None,
+    send_at: datetime | None,
+    expires_at: datetime | None,
+    reply: bool,
+    reply_days: int | None,
+    wap_url: str | None,
+    priority: str | None,
+    now: datetime,
+) -> CheckedSend:
+    """Validate a message's text, options and schedule for every one of its requests.
+
+    Raises a ``SmsgoValidationError`` naming the offending value and the rule.
+    """
+    if not isinstance(body, str):
+        raise SmsgoValidationError(body, "the text must be a string")
+    chosen = _choose_encoding(body, encoding, wap_url)
+    if reply:
+        if smsgo_settings.CALLBACK_BASE_URL is None:
+            raise OptionNotAllowedError(
+                "reply=True",
+                "collecting replies needs SMSGO['CALLBACK_BASE_URL'], the public origin the "
+                "gateway calls with each reply",
+            )
+        reply_days = reply_days if reply_days is not None else smsgo_settings.REPLY_DAYS
+    elif reply_days is not None:
+        raise OptionNotAllowedError(reply_days, "reply_days is only allowed with reply=True")
+    if priority is None:
+        priority = Message.Priority.NORMAL
+    if priority not in Message.Priority.values:
+        raise OptionNotAllowedError(
+            priority, f"priority must be one of {', '.join(Message.Priority.values)}"
+        )
+    _check_schedule(send_at, expires_at, now)
+    dlvtime = send_at if send_at is not None and send_at > now else None
+    if send_at is not None and send_at <= now:
+        raise ScheduleError(send_at, "send_at must be in the future")
+    for chunk in chunked(numbers, MAX_NUMBERS_PER_REQUEST):
+        validate_send(
+            chunk,
+            body,
+            encoding=chosen,
+            dlvtime=dlvtime,
+            wapurl=wap_url or None,
+            replyurl=_REPLY_URL_PLACEHOLDER if reply else None,
+            replydays=reply_days if reply else None,
+            now=now,
+        )
+    return CheckedSend(
+        encoding=str(chosen),
+        segments=_segments(body, chosen, wap_url),
+        reply_days=reply_days if reply else None,
+        priority=str(priority),
+    )
+
+
+def _choose_encoding(body: str, encoding: str | None, wap_url: str | None) -> str:
+    if wap_url and encoding is None:
+        return str(Encoding.PUSH)
+    if encoding is not None:
+        encoding = str(Encoding.parse(encoding))
+    return str(fit_encoding(body, encoding))
+
+
+def _segments(body: str, encoding: str, wap_url: str | None) -> int:
+    if encoding == Encoding.PUSH:
+        return int(count_segments(body, encoding, wapurl=wap_url or ""))
+    return int(count_segments(body, encoding))
+
+
+def _check_schedule(send_at: datetime | None, expires_at: datetime | None, now: datetime) -> None:
+    for name, value in (("send_at", send_at), ("expires_at", expires_at)):
+        if value is None:
+            continue
+        if not isinstance(value, datetime):
+            raise ScheduleError(value, f"{name} must be a datetime")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ScheduleError(value, f"{name} must be an aware datetime (naive given)")
+    if expires_at is not None:
+        if expires_at <= now:
+            raise ScheduleError(expires_at, "expires_at must be in the future")
+        if send_at is not None and expires_at <= send_at:
+            raise ScheduleError(expires_at, "expires_at must be after send_at")
+
+
+def override_numbers() -> list[str]:
+    """``OVERRIDE_RECIPIENTS`` normalised (staging: every SMS goes to these numbers)."""
+    configured = smsgo_settings.OVERRIDE_RECIPIENTS
+    if not configured:
+        return []
+    return list(normalize_numbers(configured))
+
+
+def estimate_points(
+    numbers: int, body: str, encoding: str, *, wap_url: str = "", reply: bool
+) -> int:
+    """Points a message to ``numbers`` receivers costs, request by request of at most 50.
+
+    One point per segment per number; with replies one more per ten SMS,
+    rounded up, per request (the client's rule for one request).
+    """
+    full, rest = divmod(numbers, MAX_NUMBERS_PER_REQUEST)
+    per_full = request_points(
+        body, MAX_NUMBERS_PER_REQUEST, encoding, wapurl=wap_url, with_reply=reply
+    )
+    last = request_points(body, rest, encoding, wapurl=wap_url, with_reply=reply) if rest else 0
+    return full * per_full + last

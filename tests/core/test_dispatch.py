@@ -1,0 +1,367 @@
+"""Dispatch against the bundled simulator: batching, claims, retries, refusals, uncertainty."""
+
+from __future__ import annotations
+
+import socket
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from django_smsgo.models import BalanceSnapshot, Batch, Message, Recipient
+from django_smsgo.services import dispatch, sweeper
+from django_smsgo.services.sending import send_sms
+from django_smsgo.simulator.instance import Simulator
+from tests.celery_app import app as celery_app
+from tests.core.conftest import send_requests
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    return [f"0912{n:06d}" for n in range(start, start + count)]
+
+
+def statuses(message: Message) -> dict[str, int]:
+    result: dict[str, int] = {}
+    for status in message.recipients.values_list("status", flat=True):
+        result[status] = result.get(status, 0) + 1
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_recipients_go_in_requests_of_fifty(gateway: Simulator) -> None:
+    message = send_sms(numbers(120), "Hello")
+    message.refresh_from_db()
+    requests = send_requests(gateway)
+    assert [len(r["params"]["dstaddr"].split(",")) for r in requests] == [50, 50, 20]
+    assert all(r["params"]["smbody"] == "Hello" for r in requests)
+    assert message.status == Message.Status.SUBMITTED
+    assert statuses(message) == {"submitted": 120}
+    assert message.batches.filter(state=Batch.State.SUBMITTED).count() == 3
+    assert set(message.batches.values_list("msgid", flat=True)) == {
+        str(m.msgid) for m in gateway.messages
+    }
+    assert message.points_charged == 120
+    assert gateway.duplicates()["extra_sends"] == 0
+
+
+def test_ten_thousand_numbers_make_exactly_200_send_requests(gateway: Simulator) -> None:
+    gateway.add_account("tester", "s3cret-Pa55word", 20_000)
+    message = send_sms(numbers(10_000), "Campaign")
+    message.refresh_from_db()
+    assert len(send_requests(gateway)) == 200
+    assert statuses(message) == {"submitted": 10_000}
+    assert gateway.duplicates() == {"pairs": 0, "extra_sends": 0}
+    # One pooled keep-alive connection, not one per request.
+    assert gateway.state.connections_opened <= 2
+
+
+def test_a_redelivered_task_sends_nothing(gateway: Simulator) -> None:
+    message = send_sms(numbers(60), "Hello")
+    from django_smsgo.tasks import dispatch_message
+
+    dispatch_message.apply(args=[message.pk])
+    dispatch_message.apply(args=[message.pk])
+    assert len(send_requests(gateway)) == 2
+    assert gateway.duplicates()["extra_sends"] == 0
+
+
+def test_claims_never_overlap() -> None:
+    message = _stored_message(numbers(120))
+    first = dispatch.claim_batch(message)
+    second = dispatch.claim_batch(message)
+    third = dispatch.claim_batch(message)
+    assert first
+    assert second
+    assert third
+    sizes = [b.recipients.count() for b in (first, second, third)]
+    assert sizes == [50, 50, 20]
+    assert dispatch.claim_batch(message) is None
+    claimed = Recipient.objects.filter(message=message, batch__isnull=False).count()
+    assert claimed == 120
+
+
+def _stored_message(to: list[str], **kwargs: Any) -> Message:
+    from django_smsgo.services.sending import plan_send, store
+
+    return store(plan_send(to, "Hello", **kwargs), queue=False)
+
+
+def test_uncertain_outcome_is_never_resent(gateway: Simulator) -> None:
+    gateway.fault("drop", endpoint="sendsms.aspx", count=1)
+    message = send_sms(numbers(80), "Hello")
+    message.refresh_from_db()
+    requests = send_requests(gateway)
+    # The dropped request was seen exactly once (no library retry), the rest
+    # were sent by the retry, and the dropped batch was never sent again.
+    assert len(requests) == 2
+    first = message.batches.order_by("pk").first()
+    assert first is not None
+    assert first.state == Batch.State.UNCERTAIN
+    assert first.recipients.filter(status=Recipient.Status.UNCERTAIN).count() == 50
+    assert statuses(message) == {"uncertain": 50, "submitted": 30}
+    assert message.status == Message.Status.UNCERTAIN
+    assert gateway.duplicates()["extra_sends"] == 0
+    # The simulator did accept it (it was "perhaps sent" indeed).
+    assert len(gateway.messages) == 2
+
+
+def test_dropped_answer_is_seen_once_by_the_gateway(gateway: Simulator) -> None:
+    gateway.fault("drop", endpoint="sendsms.aspx", count=1)
+    result = dispatch.dispatch_message(_queued(numbers(3)).pk, final_attempt=True)
+    assert result.uncertain == 1
+    assert len(send_requests(gateway)) == 1
+
+
+def _queued(to: list[str], **kwargs: Any) -> Message:
+    from django_smsgo.services.sending import plan_send, store
+
+    message = store(plan_send(to, "Hello", **kwargs), queue=False)
+    Message.objects.filter(pk=message.pk).update(status=Message.Status.QUEUED)
+    message.refresh_from_db()
+    return message
+
+
+@pytest.mark.parametrize("kind", ["http500", "garbage", "slow"])
+def test_unknown_outcomes_mark_uncertain(gateway: Simulator, configure: Any, kind: str) -> None:
+    configure(READ_TIMEOUT=0.5)
+    gateway.fault(kind, endpoint="sendsms.aspx", count=1, seconds=2.0)
+    message = _queued(numbers(3))
+    result = dispatch.dispatch_message(message.pk)
+    message.refresh_from_db()
+    assert result.uncertain == 1
+    assert result.submitted == 0
+    assert statuses(message) == {"uncertain": 3}
+    assert message.status == Message.Status.UNCERTAIN
+    # A slow answer is audited when the simulator finishes it.
+    assert wait_until(lambda: len(send_requests(gateway)) == 1)
+    assert len(send_requests(gateway)) == 1
+
+
+def wait_until(condition: Any, limit: float = 10.0) -> bool:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_gateway_send_fail_is_retried_with_backoff(gateway: Simulator) -> None:
+    gateway.fault("code", endpoint="sendsms.aspx", count=2, code=-10)
+    message = send_sms(numbers(3), "Hello")
+    message.refresh_from_db()
+    assert [r["carried_out"] for r in send_requests(gateway)] == [False, False, True]
+    assert message.status == Message.Status.SUBMITTED
+    assert statuses(message) == {"submitted": 3}
+    released = message.batches.filter(state=Batch.State.FAILED)
+    assert released.count() == 2
+    assert all("released for a retry" in b.reason for b in released)
+
+
+def test_unreachable_gateway_fails_after_the_last_retry(configure: Any) -> None:
+    configure(
+        API_URL=f"http://127.0.0.1:{free_port()}/sms_gw/",
+        BACKUP_API_URL=None,
+        SEND_RETRY_MAX=2,
+        CONNECT_TIMEOUT=1.0,
+    )
+    message = send_sms(numbers(3), "Hello")
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert statuses(message) == {"failed": 3}
+    reason = message.recipients.first().status_reason  # type: ignore[union-attr]
+    assert reason.startswith("not sent:")
+    assert "could not be reached" in reason
+    assert message.batches.count() == 3  # first try + 2 retries
+
+
+def test_connect_failure_fails_over_to_the_backup_host(
+    smsgo_simulator_factory: Any, configure: Any
+) -> None:
+    backup = smsgo_simulator_factory()
+    configure(API_URL=f"http://127.0.0.1:{free_port()}/sms_gw/", BACKUP_API_URL=backup.base_url)
+    message = send_sms(numbers(3), "Hello")
+    message.refresh_from_db()
+    assert message.status == Message.Status.SUBMITTED
+    assert message.batches.get().api_url == backup.base_url
+
+
+@pytest.mark.parametrize("code", [-1, -5, -7, -9])
+def test_permanent_refusal_fails_the_batch_with_the_reason(gateway: Simulator, code: int) -> None:
+    gateway.fault("code", endpoint="sendsms.aspx", count=1, code=code)
+    message = send_sms(numbers(60), "Hello")
+    message.refresh_from_db()
+    first = message.batches.order_by("pk").first()
+    assert first is not None
+    assert first.state == Batch.State.FAILED
+    assert first.statuscode == code
+    failed = message.recipients.filter(status=Recipient.Status.FAILED)
+    assert failed.count() == 50
+    assert all(f"gateway code {code}" in r.status_reason for r in failed)
+    assert statuses(message) == {"failed": 50, "submitted": 10}
+    assert len(send_requests(gateway)) == 2  # not retried
+
+
+@pytest.mark.parametrize("code", [-2, -8])
+def test_account_level_refusal_fails_the_whole_message(gateway: Simulator, code: int) -> None:
+    gateway.fault("code", endpoint="sendsms.aspx", count=1, code=code)
+    message = send_sms(numbers(120), "Hello")
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert f"gateway code {code}" in message.status_reason
+    assert statuses(message) == {"failed": 120}
+    assert len(send_requests(gateway)) == 1
+
+
+def test_wrong_password_fails_with_the_authorisation_reason(
+    gateway: Simulator, configure: Any
+) -> None:
+    configure(PASSWORD="wrong-password")
+    message = send_sms(numbers(2), "Hello")
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert "gateway code -2" in message.status_reason
+    assert "wrong-password" not in message.status_reason
+
+
+def test_expired_message_is_not_sent(gateway: Simulator) -> None:
+    message = _queued(numbers(2), expires_at=timezone.now() + timedelta(minutes=5))
+    Message.objects.filter(pk=message.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    dispatch.dispatch_message(message.pk)
+    message.refresh_from_db()
+    assert send_requests(gateway) == []
+    assert message.status == Message.Status.FAILED
+    assert statuses(message) == {"failed": 2}
+    assert message.recipients.first().status_reason.startswith("expired")  # type: ignore[union-attr]
+
+
+def test_unaffordable_message_is_refused_after_one_balance_refresh(gateway: Simulator) -> None:
+    gateway.add_account("tester", "s3cret-Pa55word", 30)
+    message = _queued(numbers(60))
+    BalanceSnapshot.objects.create(points=10)  # stale and low: refresh once
+    dispatch.dispatch_message(message.pk)
+    message.refresh_from_db()
+    assert send_requests(gateway) == []
+    assert [r["endpoint"] for r in gateway.requests] == ["query_point.asp"]
+    assert message.status == Message.Status.FAILED
+    assert "not enough points" in message.status_reason
+    assert statuses(message) == {"failed": 60}
+
+
+def test_stale_low_balance_is_refreshed_and_the_send_goes_on(gateway: Simulator) -> None:
+    message = _queued(numbers(60))
+    BalanceSnapshot.objects.create(points=10)
+    dispatch.dispatch_message(message.pk)
+    message.refresh_from_db()
+    assert message.status == Message.Status.SUBMITTED
+    assert len(send_requests(gateway)) == 2
+
+
+def test_expired_lease_becomes_uncertain_never_queued(gateway: Simulator) -> None:
+    message = _queued(numbers(60))
+    batch = dispatch.claim_batch(message)  # a worker claimed, then died
+    assert batch is not None
+    Batch.objects.filter(pk=batch.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    result = sweeper.sweep()
+    assert result.expired_batches == [batch.pk]
+    batch.refresh_from_db()
+    assert batch.state == Batch.State.UNCERTAIN
+    assert set(batch.recipients.values_list("status", flat=True)) == {"uncertain"}
+    # Dispatch continues with what was never claimed, and never the dead batch.
+    dispatch.dispatch_message(message.pk)
+    message.refresh_from_db()
+    assert statuses(message) == {"uncertain": 50, "submitted": 10}
+    sent = send_requests(gateway)
+    assert len(sent) == 1
+    assert len(sent[0]["params"]["dstaddr"].split(",")) == 10
+
+
+def test_late_answer_after_lease_expiry_still_settles_the_batch(gateway: Simulator) -> None:
+    message = _queued(numbers(2))
+    batch = dispatch.claim_batch(message)
+    assert batch is not None
+    Batch.objects.filter(pk=batch.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    sweeper.expire_leases()
+    from django_smsgo.backends import get_backend
+
+    outcome = dispatch.send_batch(message, batch, get_backend())
+    assert outcome == dispatch.BatchOutcome.SUBMITTED
+    assert statuses(message) == {"submitted": 2}
+
+
+def test_sweeper_reenqueues_a_message_whose_enqueue_was_lost(
+    gateway: Simulator, configure: Any
+) -> None:
+    configure(ENQUEUE_SWEEP_AGE=60)
+    message = _queued(numbers(3))  # stored, but its enqueue never reached the broker
+    Message.objects.filter(pk=message.pk).update(
+        dispatch_due_at=timezone.now() - timedelta(seconds=30)
+    )
+    assert sweeper.sweep().reenqueued == []  # not overdue yet
+    Message.objects.filter(pk=message.pk).update(
+        dispatch_due_at=timezone.now() - timedelta(seconds=61)
+    )
+    assert sweeper.sweep().reenqueued == [message.pk]
+    message.refresh_from_db()
+    assert message.status == Message.Status.SUBMITTED
+    assert len(send_requests(gateway)) == 1
+    assert sweeper.sweep().reenqueued == []
+
+
+def test_priority_routes_to_its_queue(configure: Any, gateway: Simulator) -> None:
+    configure(PRIORITY_QUEUES={"high": "sms-otp", "normal": None, "low": "sms-bulk"}, QUEUE="sms")
+    from django_smsgo.services.sending import queue_for
+
+    assert queue_for("high") == "sms-otp"
+    assert queue_for("low") == "sms-bulk"
+    assert queue_for("normal") == "sms"
+    sent: list[dict[str, Any]] = []
+
+    def record(sender: Any = None, headers: Any = None, routing_key: Any = None, **kw: Any) -> None:
+        sent.append({"task": headers.get("task") if headers else None, "routing_key": routing_key})
+
+    from celery.signals import before_task_publish
+
+    before_task_publish.connect(record)
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = "memory://"
+    try:
+        send_sms("0912345678", "Code 1234", priority="high")
+    finally:
+        celery_app.conf.task_always_eager = saved
+        before_task_publish.disconnect(record)
+    assert sent
+    assert sent[0]["routing_key"] == "sms-otp"
+
+
+def test_task_arguments_carry_only_the_primary_key(gateway: Simulator) -> None:
+    from celery.signals import before_task_publish
+
+    bodies: list[Any] = []
+
+    def record(body: Any = None, **kwargs: Any) -> None:
+        bodies.append(body)
+
+    before_task_publish.connect(record)
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        message = send_sms("0912345678", "Secret code 9876")
+    finally:
+        celery_app.conf.task_always_eager = saved
+        before_task_publish.disconnect(record)
+    args, kwargs, _ = bodies[0]
+    assert args == [message.pk]
+    assert kwargs == {}
+    assert "9876" not in repr(bodies[0])
+    assert "s3cret" not in repr(bodies[0])
