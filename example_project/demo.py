@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import shutil
 import sys
@@ -81,6 +82,8 @@ def run(workdir: Path) -> None:
     simulator_port = free_port()
     web_port = free_port()
     token = secrets.token_urlsafe(32)
+    # The app logs at INFO in the example project; the demo's own lines tell the story.
+    os.environ.setdefault("SMSGO_LOG_LEVEL", "WARNING")
     env = project_environment(
         workdir,
         api_url=f"http://127.0.0.1:{simulator_port}/sms_gw/",
@@ -129,9 +132,11 @@ def send_and_follow(stack: Stack) -> Any:
     body = f"django-smsgo demo {timezone.localtime():%H:%M:%S}: 您好，這是一則測試簡訊。"
     message = send_sms(list(NUMBERS), body, reply=True)
     say(
-        f"message #{message.pk}: {message.recipient_count} recipients, encoding {message.encoding},"
+        f"message #{message.pk}: {message.recipient_count} recipients, {message.encoding}, "
+        f"{message.segments} segment each, about {message.estimated_points} points "
+        "(one per recipient, one for collecting replies)"
     )
-    say(f"  {message.segments} segment(s) each, about {message.estimated_points} points")
+    sent_at = time.monotonic()
 
     step("Delivery reports as the gateway calls back")
     seen: set[int] = set()
@@ -143,7 +148,8 @@ def send_and_follow(stack: Stack) -> Any:
             seen.add(report.pk)
             recipient = report.recipient
             say(
-                f"  {report.source:<9} {recipient.phone if recipient else report.phone:<12} "
+                f"  +{time.monotonic() - sent_at:4.1f} s  {report.source:<9}"
+                f"{recipient.phone if recipient else report.phone:<12} "
                 f"{report.statusstr:<8} -> {recipient.status if recipient else '?'}"
             )
         recipients = Recipient.objects.filter(message=message)
@@ -178,9 +184,8 @@ def schedule_and_cancel(stack: Stack, simulator_url: str) -> None:
     step("Scheduling an SMS for tomorrow, then cancelling it")
     send_at = timezone.now() + timedelta(days=1)
     scheduled = send_sms(SCHEDULED_NUMBER, "明天上午十點的預約提醒。", send_at=send_at)
-    say(
-        f"message #{scheduled.pk} to {SCHEDULED_NUMBER} for {timezone.localtime(send_at):%Y-%m-%d %H:%M} Taipei"
-    )
+    when = timezone.localtime(send_at)
+    say(f"message #{scheduled.pk} to {SCHEDULED_NUMBER} for {when:%Y-%m-%d %H:%M} (Taipei)")
     wait_until(
         lambda: Message.objects.filter(pk=scheduled.pk, status=Message.Status.SCHEDULED).exists(),
         30,

@@ -1,0 +1,196 @@
+"""The quickstart, followed literally in a new project, ends with an SMS delivered.
+
+The blocks of ``docs/quickstart.rst`` (and of its Traditional Chinese version)
+are run in document order: console blocks captioned ``terminal`` are run as
+commands (servers in the background), Python blocks captioned with a
+``mysite/`` file are written to that file (``settings.py`` is appended to), and
+blocks captioned ``python manage.py shell`` are run in the project's shell.
+Only the ports change: the simulator's 8765 and runserver's 8000 become free
+ports, so the test can run beside anything else on the machine.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.example.rst_blocks import CodeBlock, code_blocks
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+DOCS = REPOSITORY / "docs"
+PAGES = ["quickstart.rst", "quickstart.zh-Hant.rst"]
+DELIVERED_LINE = "0912345678 delivered DELIVRD"
+CONSOLE_CAPTIONS = {"terminal", "終端機"}
+SERVERS = ("python -m django_smsgo.simulator", "python manage.py runserver")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"{process.args} exited with {process.returncode}"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"{process.args}: nothing listens on port {port} after {timeout} s")
+
+
+class Follower:
+    """Someone following the page: a working directory, a shell, two more terminals."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.cwd = workdir
+        self.simulator_port = free_port()
+        self.web_port = free_port()
+        self.background: list[subprocess.Popen[bytes]] = []
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL")
+        }
+        # The package from this checkout, as ``pip install`` would have provided it.
+        self.env["PYTHONPATH"] = str(REPOSITORY)
+        self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}"
+
+    def localise(self, text: str) -> str:
+        """The page's text with this test's ports instead of the documented ones."""
+        text = text.replace("127.0.0.1:8765", f"127.0.0.1:{self.simulator_port}")
+        return text.replace("127.0.0.1:8000", f"127.0.0.1:{self.web_port}")
+
+    def argv(self, command: str) -> list[str]:
+        words = shlex.split(command)
+        if words[0] == "python":
+            return [sys.executable, *words[1:]]
+        if words[0] == "django-admin":
+            return [sys.executable, "-m", "django", *words[1:]]
+        return words
+
+    def run(self, command: str) -> str:
+        if command.startswith("pip install"):
+            # Installed already in this environment; what the page installs must be importable.
+            for module in ("django_smsgo", "celery"):
+                assert importlib.util.find_spec(module), f"{module} is not importable"
+            return ""
+        if command.startswith("cd "):
+            self.cwd = self.cwd / command[3:].strip()
+            assert self.cwd.is_dir(), f"{command}: no such directory"
+            return ""
+        if command in SERVERS:
+            self.start_server(command)
+            return ""
+        done = subprocess.run(
+            self.argv(command), cwd=self.cwd, env=self.env, capture_output=True, text=True,
+            timeout=180, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, f"$ {command}\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    def start_server(self, command: str) -> None:
+        if "simulator" in command:
+            argv, port = [*self.argv(command), "--port", str(self.simulator_port)], self.simulator_port
+        else:
+            argv, port = [*self.argv(command), f"127.0.0.1:{self.web_port}"], self.web_port
+        log = (self.cwd / f"server-{port}.log").open("wb")
+        process = subprocess.Popen(
+            argv, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.background.append(process)
+        wait_for_port(port, process)
+
+    def write(self, block: CodeBlock) -> None:
+        target = self.cwd / block.caption.split()[0]
+        code = self.localise(block.code)
+        if target.name == "settings.py":
+            with target.open("a", encoding="utf-8") as handle:
+                handle.write("\n" + code)
+        else:
+            target.write_text(code, encoding="utf-8")
+
+    def shell(self, block: CodeBlock) -> str:
+        return self.run_shell(self.localise(block.code))
+
+    def run_shell(self, code: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=self.cwd, env=self.env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, f"shell:\n{code}\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    def stop(self) -> None:
+        for process in self.background:
+            process.terminate()
+        for process in self.background:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def follower(tmp_path: Path) -> Iterator[Follower]:
+    person = Follower(tmp_path)
+    try:
+        yield person
+    finally:
+        person.stop()
+
+
+def wait_for_delivery(follower: Follower, block: CodeBlock) -> str:
+    """Run the status block until the report has arrived (the simulator delivers after 2 s)."""
+    deadline = time.monotonic() + 60
+    while True:
+        output = follower.shell(block)
+        if DELIVERED_LINE in output or time.monotonic() > deadline:
+            return output
+        time.sleep(1)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_quickstart_followed_literally_delivers_an_sms(page: str, follower: Follower) -> None:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    # The page promises this output; the run below must produce it.
+    assert DELIVERED_LINE in text
+    outputs: list[str] = []
+    shell_blocks = 0
+    for block in code_blocks(DOCS / page):
+        if block.language == "console" and block.caption in CONSOLE_CAPTIONS:
+            for command in block.commands():
+                outputs.append(follower.run(command))
+        elif block.language == "python" and block.caption.startswith("mysite/"):
+            follower.write(block)
+        elif block.language == "python" and "manage.py shell" in block.caption:
+            shell_blocks += 1
+            if "recipients.get()" in block.code:
+                outputs.append(wait_for_delivery(follower, block))
+            else:
+                outputs.append(follower.shell(block))
+
+    assert shell_blocks == 3, f"{page}: expected the three shell blocks of step 8"
+    first_sms, status, bad_input = outputs[-3:]
+    assert re.match(r"\d+ \w+ BIG5 1\b", first_sms), first_sms
+    assert DELIVERED_LINE in status, f"no delivery report reached the site:\n{status}"
+    # The refusal names the bad number; nothing was stored for it.
+    assert "12345" in bad_input, bad_input
+    count = follower.run_shell(
+        "from django_smsgo.models import Message; print(Message.objects.count())"
+    )
+    assert count.split()[-1] == "1"
