@@ -174,5 +174,6 @@ def _duration(seconds: int) -> str:
         days = seconds // 86400
         return f"{days} day{'s' if days != 1 else ''}"
     if seconds % 3600 == 0:
-        return f"{seconds // 3600} hours"
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''}"
     return f"{seconds} seconds"

@@ -1,0 +1,122 @@
+"""Status polling with queryBulk.asp: to final states, one report per change, giving up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from django_smsgo.models import DeliveryReport, Message, Recipient
+from django_smsgo.services.polling import poll_delivery_status
+from django_smsgo.services.reports import record_observation
+from django_smsgo.services.sending import send_sms
+from django_smsgo.simulator.instance import Simulator
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def query_requests(simulator: Simulator) -> list[dict[str, Any]]:
+    return [r for r in simulator.requests if r["endpoint"] == "queryBulk.asp"]
+
+
+def test_polling_brings_recipients_to_their_final_states(gateway: Simulator) -> None:
+    message = send_sms(["0912345600", "0912345691", "0912345698", "0912345699"], "Hi")
+    gateway.advance()
+    result = poll_delivery_status(min_age=0)
+    by_phone = dict(message.recipients.values_list("phone", "status"))
+    assert by_phone == {
+        "0912345600": Recipient.Status.DELIVERED,
+        "0912345691": Recipient.Status.FAILED,  # UNDELIV
+        "0912345698": Recipient.Status.FAILED,  # ACCEPTD: read by customer service
+        "0912345699": Recipient.Status.SUBMITTED,  # never final
+    }
+    assert result.changed == 4  # three final, one ENROUTE
+    reports = DeliveryReport.objects.filter(source=DeliveryReport.Source.POLL)
+    assert reports.count() == 4
+    assert message.recipients.get(phone="0912345698").gateway_status == "ACCEPTD"
+
+
+def test_polling_batches_pairs_by_the_configured_size(gateway: Simulator, configure: Any) -> None:
+    configure(POLL_BATCH_SIZE=20)
+    send_sms([f"0912{n:06d}" for n in range(45)], "Hi")
+    result = poll_delivery_status(min_age=0)
+    assert result.requests == 3
+    sizes = [len(r["params"]["msgid"].split(",")) for r in query_requests(gateway)]
+    assert sizes == [20, 20, 5]
+
+
+def test_unchanged_answers_store_no_new_report(gateway: Simulator) -> None:
+    gateway.set_outcome("0912345678", None)  # stays ENROUTE
+    send_sms("0912345678", "Hi")
+    poll_delivery_status(min_age=0)
+    poll_delivery_status(min_age=0)
+    poll_delivery_status(min_age=0)
+    assert DeliveryReport.objects.count() == 1
+    assert len(query_requests(gateway)) == 3
+
+
+def test_min_age_leaves_recent_submissions_alone(gateway: Simulator) -> None:
+    message = send_sms("0912345678", "Hi")
+    assert poll_delivery_status(min_age=60).asked == 0
+    Recipient.objects.filter(message=message).update(
+        submitted_at=timezone.now() - timedelta(seconds=61)
+    )
+    assert poll_delivery_status(min_age=60).asked == 1
+    assert poll_delivery_status(min_age=60).asked == 0  # final now: never asked again
+
+
+def test_final_states_are_terminal(gateway: Simulator) -> None:
+    gateway.set_outcome("0912345678", "UNDELIV")
+    message = send_sms("0912345678", "Hi")
+    recipient = message.recipients.get()
+    batch = recipient.batch
+    assert batch is not None
+    record_observation(
+        msgid=batch.msgid,
+        phone="0912345678",
+        statuscode=0,
+        statusstr="DELIVRD",
+        source=DeliveryReport.Source.CALLBACK,
+        raw={},
+        batch_id=batch.pk,
+    )
+    poll_delivery_status(min_age=0)
+    recipient.refresh_from_db()
+    assert recipient.status == Recipient.Status.DELIVERED  # the first final state stays
+    assert poll_delivery_status(min_age=0).asked == 0
+
+
+def test_recipients_without_final_status_are_given_up(gateway: Simulator, configure: Any) -> None:
+    configure(POLL_MAX_AGE=3600)
+    gateway.set_outcome("0912345678", None)
+    message = send_sms("0912345678", "Hi")
+    Recipient.objects.filter(message=message).update(
+        submitted_at=timezone.now() - timedelta(seconds=3601)
+    )
+    result = poll_delivery_status(min_age=0)
+    recipient = message.recipients.get()
+    message.refresh_from_db()
+    assert result.given_up == 1
+    assert recipient.status == Recipient.Status.FAILED
+    assert recipient.status_reason == "no final status within 1 hour"
+    assert message.status == Message.Status.COMPLETED
+    assert query_requests(gateway) == []
+
+
+def test_message_completes_when_every_recipient_is_final(gateway: Simulator) -> None:
+    message = send_sms(["0912345600", "0912345601"], "Hi")
+    poll_delivery_status(min_age=0)
+    message.refresh_from_db()
+    assert message.status == Message.Status.COMPLETED
+    assert message.completed_at is not None
+
+
+def test_poll_task_and_gateway_errors(gateway: Simulator) -> None:
+    from django_smsgo.tasks import poll_delivery_status as poll_task
+
+    send_sms("0912345678", "Hi")
+    gateway.fault("http500", endpoint="queryBulk.asp", count=1)
+    assert "HTTP 500" in poll_task.apply(args=[0]).get()["error"]
+    assert poll_task.apply(args=[0]).get()["changed"] == 1
