@@ -106,6 +106,22 @@ class DroppingServer:
         self.sock.close()
 
 
+class SilentServer(DroppingServer):
+    """Reads a request and never answers (until it is closed): a read timeout."""
+
+    def _serve(self) -> None:
+        held = []
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                break
+            self.requests.append(conn.recv(65536))
+            held.append(conn)  # keep it open, unanswered
+        for conn in held:
+            conn.close()
+
+
 class StaleKeepAliveServer(DroppingServer):
     """Answers the first request of a connection with keep-alive, then closes it on the next."""
 
@@ -179,6 +195,13 @@ class KeepAliveServer:
 @pytest.fixture
 def dropping_server() -> Iterator[DroppingServer]:
     server = DroppingServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[SilentServer]:
+    server = SilentServer()
     yield server
     server.close()
 
