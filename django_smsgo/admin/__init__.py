@@ -1,0 +1,17 @@
+"""The Django admin as the staff's SMS console.
+
+Importing this package (Django's admin autodiscovery does) registers the
+message console, the read-only delivery reports, replies and balance history,
+and the opt-out list on the default admin site.
+"""
+
+from django.contrib import admin
+
+from django_smsgo.admin import reports
+from django_smsgo.admin.messages import MessageAdmin
+from django_smsgo.models import Message
+
+admin.site.register(Message, MessageAdmin)
+reports.register(admin.site)
+
+__all__ = ["MessageAdmin"]

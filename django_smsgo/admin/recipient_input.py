@@ -1,0 +1,196 @@
+"""Turn what staff paste or upload into a list of candidate numbers.
+
+This module only finds the numbers in the input; it does not decide whether
+they are valid. The candidates are handed, as written, to the same validation
+``send_sms()`` uses, so the admin can never accept a number the core refuses.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any
+
+from django.utils.translation import gettext as _
+
+#: More rows than a message may reasonably hold: refuse instead of reading on.
+MAX_ROWS = 200_000
+
+# Separators between numbers: new lines, commas, semicolons, tabs, and the
+# full-width comma, ideographic comma and semicolon typed in Chinese input
+# methods. Spaces are handled apart: "0912 345 678" is one number.
+_SEPARATORS = re.compile(r"[\r\n,;\t，、；]+")
+_HEADER_WORDS = ("phone", "mobile", "cell", "number", "tel", "手機", "電話", "號碼", "門號")
+_DIGITS = re.compile(r"\d")
+
+
+class RecipientFileError(ValueError):
+    """An uploaded file could not be read as a list of numbers."""
+
+
+def split_pasted(text: str) -> list[str]:
+    """The numbers written in ``text``, in order, as written (not normalised).
+
+    Numbers may be separated by new lines, commas, semicolons or tabs, or by
+    spaces when spaces also group the digits of each number (``0912 345 678
+    0922 333 444`` is two numbers).
+    """
+    found: list[str] = []
+    for piece in _SEPARATORS.split(text):
+        found.extend(_group_spaced_tokens(piece.split()))
+    return found
+
+
+def _digit_count(value: str) -> int:
+    return len(_DIGITS.findall(value))
+
+
+def _group_spaced_tokens(tokens: Sequence[str]) -> Iterator[str]:
+    """Join space-separated digit groups back into numbers.
+
+    A token starts a new number when it begins like one (``+``, ``(`` or a
+    leading ``0``) or when the number being built already has ten digits; a
+    ``0`` right after a bare country code (``+886 0912…``) continues it.
+    """
+    current = ""
+    for token in tokens:
+        if not current:
+            current = token
+            continue
+        bare_country_code = current.startswith("+") and _digit_count(current) <= 3
+        starts_number = token[0] in "+(" or (token[0] == "0" and not bare_country_code)
+        if starts_number or _digit_count(current) >= 10:
+            yield current
+            current = token
+        else:
+            current += token
+    if current:
+        yield current
+
+
+def read_numbers_file(upload: IO[bytes], name: str, column: str = "") -> list[str]:
+    """The numbers in one column of an uploaded CSV or XLSX file.
+
+    ``column`` is a header name, a column letter (``B``) or a 1-based column
+    number; empty means the first column whose header looks like a phone
+    column, else the first column holding numbers. A header row is skipped.
+    Raises :class:`RecipientFileError` with a message for staff.
+    """
+    lowered = name.lower()
+    if lowered.endswith(".xlsx"):
+        rows = _xlsx_rows(upload)
+    elif lowered.endswith((".csv", ".txt")):
+        rows = _csv_rows(upload)
+    else:
+        raise RecipientFileError(
+            _("“%(name)s” is neither a CSV nor an XLSX file.") % {"name": name}
+        )
+    table = _bounded(rows)
+    if not table:
+        raise RecipientFileError(_("“%(name)s” is empty.") % {"name": name})
+    index, has_header = _pick_column(table, column)
+    body = table[1:] if has_header else table
+    return [row[index] for row in body if index < len(row) and row[index].strip()]
+
+
+def _bounded(rows: Iterable[list[str]]) -> list[list[str]]:
+    table: list[list[str]] = []
+    for row in rows:
+        if len(table) >= MAX_ROWS:
+            raise RecipientFileError(
+                _("The file has more than %(limit)s rows.") % {"limit": f"{MAX_ROWS:,}"}
+            )
+        if any(cell.strip() for cell in row):
+            table.append(row)
+    return table
+
+
+def _csv_rows(upload: IO[bytes]) -> Iterator[list[str]]:
+    raw = upload.read()
+    # Excel on a Traditional Chinese Windows saves CSV in Big5 (cp950).
+    for codec in ("utf-8-sig", "cp950"):
+        try:
+            text = raw.decode(codec)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise RecipientFileError(_("The CSV file is neither UTF-8 nor Big5 text."))
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    yield from csv.reader(io.StringIO(text), dialect)
+
+
+def _xlsx_rows(upload: IO[bytes]) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(upload, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise RecipientFileError(_("The XLSX file could not be read.")) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        for values in sheet.iter_rows(values_only=True):
+            yield [_cell_text(value) for value in values]
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: Any) -> str:
+    """A spreadsheet cell as text, with the leading 0 Excel drops from mobile numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        text = str(value)
+        # 0912345678 typed into Excel becomes the number 912345678.
+        if len(text) == 9 and text.startswith("9"):
+            return "0" + text
+        return text
+    return str(value).strip()
+
+
+def _looks_like_header(cell: str) -> bool:
+    return _digit_count(cell) < 3
+
+
+def _pick_column(table: list[list[str]], column: str) -> tuple[int, bool]:
+    first = table[0]
+    has_header = all(_looks_like_header(cell) for cell in first)
+    wanted = column.strip()
+    if wanted:
+        return _named_column(first, wanted, has_header), has_header
+    if has_header:
+        for index, cell in enumerate(first):
+            if any(word in cell.lower() for word in _HEADER_WORDS):
+                return index, True
+    sample = table[1:51] if has_header else table[:50]
+    width = max(len(row) for row in table)
+    for index in range(width):
+        cells = [row[index] for row in sample if index < len(row)]
+        if cells and sum(_digit_count(c) >= 8 for c in cells) * 2 >= len(cells):
+            return index, has_header
+    return 0, has_header
+
+
+def _named_column(header: list[str], wanted: str, has_header: bool) -> int:
+    if has_header:
+        for index, cell in enumerate(header):
+            if cell.strip().lower() == wanted.lower():
+                return index
+    if wanted.isdigit() and int(wanted) >= 1:
+        return int(wanted) - 1
+    if re.fullmatch(r"[A-Za-z]{1,2}", wanted):
+        index = 0
+        for char in wanted.upper():
+            index = index * 26 + (ord(char) - ord("A") + 1)
+        return index - 1
+    raise RecipientFileError(
+        _("No column “%(column)s” in the file; give its header, its letter or its number.")
+        % {"column": wanted}
+    )

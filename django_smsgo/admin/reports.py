@@ -1,0 +1,146 @@
+"""Read-only admins: delivery reports, replies, balance snapshots; and the opt-out list.
+
+Delivery reports and replies are what the gateway told us; nobody may add,
+change or delete them by hand. Suppressed numbers are the one list staff edit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from django_smsgo.models import BalanceSnapshot, DeliveryReport, Reply, Suppression
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable with the view permission; never added, changed or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def message_link(message_id: int | None) -> str:
+    if message_id is None:
+        return "—"
+    url = reverse("admin:django_smsgo_message_change", args=[message_id])
+    return format_html('<a href="{}">#{}</a>', url, message_id)
+
+
+class DeliveryReportAdmin(ReadOnlyAdmin):
+    """Every status observation, as it arrived (callback or status query)."""
+
+    list_display = [
+        "received_at",
+        "msgid",
+        "phone",
+        "statusstr",
+        "statuscode",
+        "source",
+        "outcome_badge",
+        "message",
+    ]
+    list_filter = ["source", "outcome", "statusstr", "received_at"]
+    search_fields = ["=msgid", "=phone"]
+    search_help_text = _("Search by the exact msgid or phone number.")
+    list_select_related = ["recipient"]
+    date_hierarchy = "received_at"
+    readonly_fields = [
+        "recipient",
+        "batch",
+        "msgid",
+        "phone",
+        "statuscode",
+        "statusstr",
+        "source",
+        "outcome",
+        "raw",
+        "received_at",
+    ]
+    raw_id_fields = ["recipient", "batch"]
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # The message page links here filtered on its own reports.
+        if lookup == "recipient__message__id__exact":
+            return True
+        return super().lookup_allowed(lookup, value, request)  # type: ignore[call-arg]
+
+    @admin.display(description=_("outcome"), ordering="outcome")
+    def outcome_badge(self, report: DeliveryReport) -> str:
+        return format_html(
+            '<span class="smsgo-badge smsgo-outcome-{}">{}</span>',
+            report.outcome,
+            report.get_outcome_display(),
+        )
+
+    @admin.display(description=_("message"))
+    def message(self, report: DeliveryReport) -> str:
+        return message_link(report.recipient.message_id if report.recipient else None)
+
+
+class ReplyAdmin(ReadOnlyAdmin):
+    """The receivers' answers forwarded by the gateway."""
+
+    list_display = ["received_at", "from_phone", "body", "is_opt_out", "message_link"]
+    list_filter = ["is_opt_out", "received_at"]
+    search_fields = ["=from_phone", "body", "=msgid"]
+    search_help_text = _("Search by the sender's number, the text or the msgid.")
+    date_hierarchy = "received_at"
+    readonly_fields = [
+        "message",
+        "recipient",
+        "msgid",
+        "from_phone",
+        "to_phone",
+        "body",
+        "encoding",
+        "sent_at",
+        "is_opt_out",
+        "raw",
+        "received_at",
+    ]
+    raw_id_fields = ["message", "recipient"]
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        if lookup == "message__id__exact":
+            return True
+        return super().lookup_allowed(lookup, value, request)  # type: ignore[call-arg]
+
+    @admin.display(description=_("message"), ordering="message")
+    def message_link(self, reply: Reply) -> str:
+        return message_link(reply.message_id)
+
+
+class BalanceSnapshotAdmin(ReadOnlyAdmin):
+    """The balance as the gateway reported it over time."""
+
+    list_display = ["checked_at", "points"]
+    date_hierarchy = "checked_at"
+
+
+class SuppressionAdmin(admin.ModelAdmin):
+    """Numbers that receive no marketing SMS; staff may add and remove them."""
+
+    list_display = ["phone", "reason", "note", "created_at"]
+    list_filter = ["reason", "created_at"]
+    search_fields = ["=phone", "note"]
+    readonly_fields = ["reply", "created_at"]
+    fields = ["phone", "reason", "note", "reply", "created_at"]
+
+
+def register(site: admin.AdminSite) -> None:
+    """Register the read-only admins and the opt-out list on ``site``."""
+    site.register(DeliveryReport, DeliveryReportAdmin)
+    site.register(Reply, ReplyAdmin)
+    site.register(BalanceSnapshot, BalanceSnapshotAdmin)
+    site.register(Suppression, SuppressionAdmin)

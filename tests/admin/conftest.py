@@ -1,0 +1,124 @@
+"""Fixtures of the admin tests: staff users with chosen permissions, logged-in clients,
+the bundled simulator as the gateway, and messages with many recipients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+
+from django_smsgo.models import Message, Recipient
+from django_smsgo.simulator.pytest_plugin import (  # noqa: F401 (fixtures)
+    smsgo_simulator,
+    smsgo_simulator_accounts,
+    smsgo_simulator_config,
+    smsgo_simulator_factory,
+)
+
+CHANGELIST = "/admin/django_smsgo/message/"
+ADD = "/admin/django_smsgo/message/add/"
+ESTIMATE = "/admin/django_smsgo/message/estimate/"
+
+MakeStaff = Callable[..., User]
+
+
+@pytest.fixture
+def make_staff(db: Any) -> MakeStaff:
+    """A staff user holding exactly the given ``django_smsgo`` permissions."""
+    counter = iter(range(1, 10_000))
+
+    def make(*codenames: str, username: str | None = None) -> User:
+        user = User.objects.create_user(
+            username or f"staff{next(counter)}", password="pw-not-secret", is_staff=True
+        )
+        user.user_permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="django_smsgo", codename__in=codenames
+            )
+        )
+        return User.objects.get(pk=user.pk)
+
+    return make
+
+
+ALL_PERMS = (
+    "view_message",
+    "add_message",
+    "send_sms",
+    "cancel_sms",
+    "view_deliveryreport",
+    "view_reply",
+    "view_balancesnapshot",
+)
+
+
+@pytest.fixture
+def sender(make_staff: MakeStaff) -> User:
+    """A staff member who may compose, send, cancel and view."""
+    return make_staff(*ALL_PERMS, username="sender")
+
+
+@pytest.fixture
+def viewer(make_staff: MakeStaff) -> User:
+    """A staff member who may only look."""
+    return make_staff("view_message", "view_deliveryreport", "view_reply", username="viewer")
+
+
+@pytest.fixture
+def client_as() -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def gateway(smsgo_simulator: Any, settings: Any) -> Any:
+    """The bundled simulator as the project's gateway (primary and backup)."""
+    settings.SMSGO = {
+        **settings.SMSGO,
+        "API_URL": smsgo_simulator.base_url,
+        "BACKUP_API_URL": smsgo_simulator.base_url,
+        "DUPLICATE_WINDOW": 0,
+    }
+    return smsgo_simulator
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    """``count`` distinct valid Taiwanese mobile numbers."""
+    return [f"09{n:08d}" for n in range(10_000_000 + start, 10_000_000 + start + count)]
+
+
+@pytest.fixture
+def make_message(db: Any) -> Callable[..., Message]:
+    """A stored message with ``count`` recipients in the given statuses (no gateway)."""
+
+    def make(
+        count: int = 5,
+        *,
+        status: str = Message.Status.DRAFT,
+        recipient_status: str = Recipient.Status.QUEUED,
+        body: str = "Your parcel is on its way",
+        **fields: Any,
+    ) -> Message:
+        message = Message.objects.create(
+            body=body,
+            body_hash=f"hash-{body}",
+            encoding="ASCII",
+            status=status,
+            recipient_count=count,
+            estimated_points=count,
+            **fields,
+        )
+        Recipient.objects.bulk_create(
+            Recipient(message=message, phone=phone, status=recipient_status)
+            for phone in numbers(count)
+        )
+        return message
+
+    return make
