@@ -75,11 +75,12 @@ def choose_encoding(text: str) -> Encoding:
 
 
 def _encodable(text: str, codec: str) -> bool:
+    # Round trip, not just "encodes": cp950 maps a few characters to look-alikes
+    # (U+00A2 ¢ comes back as U+FFE0 ￠), which would change the text on the phone.
     try:
-        text.encode(codec)
-    except UnicodeEncodeError:
+        return text.encode(codec).decode(codec) == text
+    except UnicodeError:
         return False
-    return True
 
 
 def check_charset(text: str, encoding: Encoding | str) -> None:
