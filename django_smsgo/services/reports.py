@@ -32,36 +32,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
+from django_smsgo.client.statuses import DELIVERED, FINAL_STATE_DESCRIPTIONS, FINAL_STATES
 from django_smsgo.models import Batch, DeliveryReport, Message, Recipient
+from django_smsgo.services.states import settle
 from django_smsgo.services.suppression import phone_variants
 from django_smsgo.signals import delivery_report_received
 
 logger = logging.getLogger(__name__)
 
 Outcome = DeliveryReport.Outcome
-
-#: Table 2 of the vendor document: the states after which nothing changes.
-FINAL_STATES = frozenset(
-    {
-        "DELIVRD",
-        "EXPIRED",
-        "DELETED",
-        "UNDELIV",
-        "ABSENT",
-        "SPAM",
-        "BLOCK",
-        "ACCEPTD",
-        "UNKNOWN",
-        "REJECTD",
-        "SYNTAXE",
-    }
-)
-
-#: The one final state that is a delivery.
-DELIVERED_STATE = "DELIVRD"
 
 #: Recipient statuses a report may still change.
 OPEN_STATUSES = (
@@ -70,26 +52,7 @@ OPEN_STATUSES = (
     Recipient.Status.UNCERTAIN,
 )
 
-#: Message statuses that become ``completed`` once no recipient is open.
-_MESSAGE_OPEN_STATUSES = (
-    Message.Status.SENDING,
-    Message.Status.SUBMITTED,
-    Message.Status.UNCERTAIN,
-)
-
 _STATUS_FIELD_LENGTH = DeliveryReport._meta.get_field("statusstr").max_length or 32
-_EXPLANATIONS = {
-    "EXPIRED": "validity period expired",
-    "DELETED": "deleted by the operator",
-    "UNDELIV": "undeliverable",
-    "ABSENT": "number does not exist",
-    "SPAM": "judged to be spam",
-    "BLOCK": "the receiver rejects SMS",
-    "ACCEPTD": "read by customer service on the receiver's behalf; it never reached the handset",
-    "UNKNOWN": "invalid state",
-    "REJECTD": "rejected",
-    "SYNTAXE": "syntax error",
-}
 
 
 def normalise_state(statusstr: str) -> str:
@@ -135,9 +98,10 @@ def record_observation(
             source=source,
             raw=dict(raw),
         )
-        batch = _find_batch(msgid, batch_id)
+        candidates = _lock_candidates(batch_id, phone) if batch_id is not None else []
+        batch = candidates[0].batch if candidates else _find_batch(msgid, batch_id)
         report.batch = batch
-        _resolve_and_apply(report, batch)
+        _resolve_and_apply(report, batch, candidates or None)
         report.save()
         _after_apply(report)
     return report
@@ -206,6 +170,24 @@ def apply_all_pending_reports() -> int:
 # --- internals -------------------------------------------------------------------------------
 
 
+def _lock_candidates(batch_id: int, phone: str | None) -> list[Recipient]:
+    """Lock the recipients a report of batch ``batch_id`` may be about, with their batch.
+
+    The common case in one query. A batch still being sent is left out on
+    purpose, so its recipients are not locked before the batch row (dispatch
+    takes them in the other order); :func:`_find_batch` deals with it.
+    """
+    rows = (
+        Recipient.objects.select_for_update(of=("self",))
+        .select_related("batch")
+        .filter(batch_id=batch_id)
+        .exclude(batch__state=Batch.State.CLAIMED)
+    )
+    if phone is not None:
+        rows = rows.filter(phone__in=phone_variants(phone))
+    return list(rows[:2])
+
+
 def _find_batch(msgid: str, batch_id: int | None) -> Batch | None:
     if batch_id is not None:
         batch = Batch.objects.filter(pk=batch_id).first()
@@ -221,8 +203,13 @@ def _find_batch(msgid: str, batch_id: int | None) -> Batch | None:
     return batch
 
 
-def _resolve_and_apply(report: DeliveryReport, batch: Batch | None) -> None:
-    """Set ``report.recipient`` and ``report.outcome``, changing the recipient if due."""
+def _resolve_and_apply(
+    report: DeliveryReport, batch: Batch | None, candidates: list[Recipient] | None = None
+) -> None:
+    """Set ``report.recipient`` and ``report.outcome``, changing the recipient if due.
+
+    ``candidates``: the batch's recipients matching the report, already locked.
+    """
     if batch is None or batch.state == Batch.State.CLAIMED:
         # Unknown msgid, or the batch is still being sent: dispatch has not
         # stored what the gateway answered yet. Kept until it has.
@@ -237,7 +224,9 @@ def _resolve_and_apply(report: DeliveryReport, batch: Batch | None) -> None:
         )
         report.outcome = Outcome.UNRESOLVED
         return
-    recipient = _lock_recipient(batch, report.phone or None)
+    if candidates is None:
+        candidates = _lock_recipients(batch, report.phone or None)
+    recipient = _only_recipient(batch, report.phone or None, candidates)
     if recipient is None:
         report.outcome = Outcome.UNRESOLVED
         return
@@ -247,22 +236,24 @@ def _resolve_and_apply(report: DeliveryReport, batch: Batch | None) -> None:
     report.outcome = _apply_to_recipient(recipient, report)
 
 
-def _lock_recipient(batch: Batch, phone: str | None) -> Recipient | None:
-    recipients = Recipient.objects.select_for_update(of=("self",)).filter(batch=batch)
+def _lock_recipients(batch: Batch, phone: str | None) -> list[Recipient]:
+    rows = Recipient.objects.select_for_update(of=("self",)).filter(batch=batch)
     if phone is not None:
-        found = list(recipients.filter(phone__in=phone_variants(phone))[:2])
-        if len(found) == 1:
-            return found[0]
+        rows = rows.filter(phone__in=phone_variants(phone))
+    return list(rows[:2])
+
+
+def _only_recipient(batch: Batch, phone: str | None, found: list[Recipient]) -> Recipient | None:
+    """The one recipient a report is about, or None (logged) when it is not clear."""
+    if len(found) == 1:
+        return found[0]
+    if phone is not None:
         logger.warning(
             "Delivery report for batch %s names number %s, %s; left unresolved.",
             batch.pk,
             phone,
             "which is not in the batch" if not found else "which matches several recipients",
         )
-        return None
-    found = list(recipients[:2])
-    if len(found) == 1:
-        return found[0]
     # No number in the report and several recipients: polling will ask the
     # gateway about each number.
     return None
@@ -300,12 +291,13 @@ def _apply_to_recipient(recipient: Recipient, report: DeliveryReport) -> str:
         )
         return Outcome.CONFLICT
     now = timezone.now()
+    was_uncertain = recipient.status == Recipient.Status.UNCERTAIN
     if state in FINAL_STATES:
         recipient.status = (
-            Recipient.Status.DELIVERED if state == DELIVERED_STATE else Recipient.Status.FAILED
+            Recipient.Status.DELIVERED if state == DELIVERED else Recipient.Status.FAILED
         )
         recipient.final_at = now
-        recipient.status_reason = _EXPLANATIONS.get(state, "")
+        recipient.status_reason = "" if state == DELIVERED else FINAL_STATE_DESCRIPTIONS[state]
     else:
         if recipient.status == Recipient.Status.SUBMITTED and state == known:
             return Outcome.DUPLICATE
@@ -326,17 +318,29 @@ def _apply_to_recipient(recipient: Recipient, report: DeliveryReport) -> str:
             "updated_at",
         ]
     )
-    if state in FINAL_STATES:
-        _complete_message_if_settled(recipient.message_id)
+    if state in FINAL_STATES or was_uncertain:
+        _settle_message_after_commit(recipient.message_id, always=was_uncertain)
     return Outcome.APPLIED
 
 
-def _complete_message_if_settled(message_id: int) -> None:
-    """Mark the message completed once none of its recipients can change any more."""
-    open_recipients = Recipient.objects.filter(message_id=OuterRef("pk"), status__in=OPEN_STATUSES)
-    Message.objects.filter(pk=message_id, status__in=_MESSAGE_OPEN_STATUSES).exclude(
-        Exists(open_recipients)
-    ).update(status=Message.Status.COMPLETED, completed_at=timezone.now())
+def _settle_message_after_commit(message_id: int, *, always: bool = False) -> None:
+    """Bring the message's status in line once this change is committed.
+
+    After commit, not before: of two reports settling a message's last two
+    recipients at once, the one that commits last then sees both changes.
+    Unless ``always``, only when no recipient is left open (the common case
+    costs one cheap query).
+    """
+
+    def check() -> None:
+        open_left = Recipient.objects.filter(message_id=message_id, status__in=OPEN_STATUSES)
+        if not always and open_left.exists():
+            return
+        message = Message.objects.filter(pk=message_id).first()
+        if message is not None:
+            settle(message)
+
+    transaction.on_commit(check, robust=True)
 
 
 def _after_apply(report: DeliveryReport) -> None:

@@ -241,9 +241,27 @@ def test_unknown_source_is_refused_naming_the_value() -> None:
     assert DeliveryReport.objects.count() == 0
 
 
-def test_message_stays_open_while_another_recipient_is_open() -> None:
+def test_message_stays_open_while_another_recipient_is_open(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     batch = make_batch(["0912345678", "0987654321"])
-    observe("DELIVRD", phone="0912345678", batch_id=batch.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        observe("DELIVRD", phone="0912345678", batch_id=batch.pk)
     assert Message.objects.get().status == Message.Status.SUBMITTED
-    observe("UNDELIV", phone="0987654321", batch_id=batch.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        observe("UNDELIV", phone="0987654321", batch_id=batch.pk)
     assert Message.objects.get().status == Message.Status.COMPLETED
+
+
+def test_report_on_uncertain_message_makes_it_submitted(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    batch = make_batch(["0912345678", "0987654321"], state=Batch.State.UNCERTAIN, msgid="")
+    Message.objects.update(status=Message.Status.UNCERTAIN)
+    with django_capture_on_commit_callbacks(execute=True):
+        observe("ENROUTE", phone="0912345678", msgid="780", batch_id=batch.pk)
+    # One number proven accepted; the other is still uncertain, so is the message.
+    assert Message.objects.get().status == Message.Status.UNCERTAIN
+    with django_capture_on_commit_callbacks(execute=True):
+        observe("ENROUTE", phone="0987654321", msgid="780", batch_id=batch.pk)
+    assert Message.objects.get().status == Message.Status.SUBMITTED
