@@ -1,0 +1,89 @@
+"""Service refusals turned into API answers: which field was wrong, and why, in words.
+
+A validation error of the client or the services becomes a 400 with the
+offending field named (every bad number listed under ``to``); the guards that
+depend on the state of the account, not on the input, get their own codes:
+409 for the duplicate guard and for a message that cannot be cancelled, 402
+when the balance cannot pay for the send.
+"""
+
+from __future__ import annotations
+
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+
+from django_smsgo.exceptions import (
+    EmptyBodyError,
+    InvalidEncodingError,
+    InvalidNumberError,
+    MessageTooLongError,
+    OptionNotAllowedError,
+    ScheduleError,
+    SmsgoValidationError,
+    TooManyNumbersError,
+    UnencodableTextError,
+)
+
+# The rule of an error names the option it is about (in our words or the
+# gateway's parameter name); the first word found decides the request field.
+FIELD_BY_RULE_WORD = (
+    ("international", "to"),
+    ("receiver number", "to"),
+    ("expires_at", "expires_at"),
+    ("send_at", "send_at"),
+    ("dlvtime", "send_at"),
+    ("wapurl", "wap_url"),
+    ("wap_url", "wap_url"),
+    ("replydays", "reply_days"),
+    ("reply_days", "reply_days"),
+    ("replyurl", "reply"),
+    ("repl", "reply"),
+    ("priority", "priority"),
+    ("encoding", "encoding"),
+)
+
+# Otherwise the error's class says it (checked along the class hierarchy).
+FIELD_BY_ERROR: dict[type[SmsgoValidationError], str] = {
+    InvalidNumberError: "to",
+    TooManyNumbersError: "to",
+    EmptyBodyError: "body",
+    MessageTooLongError: "body",
+    UnencodableTextError: "body",
+    InvalidEncodingError: "encoding",
+    ScheduleError: "send_at",
+    OptionNotAllowedError: "non_field_errors",
+}
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the state of the message."
+    default_code = "conflict"
+
+
+class GatewayUnavailable(APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = "The gateway could not be asked."
+    default_code = "gateway_unavailable"
+
+
+def field_of(error: SmsgoValidationError) -> str:
+    """The request field a validation error is about (``non_field_errors`` when unknown)."""
+    if isinstance(error, InvalidNumberError | TooManyNumbersError):
+        return "to"
+    # Only the rule is searched: it is our text, while the value may be anything.
+    rule = str(error.rule).lower()
+    for word, field in FIELD_BY_RULE_WORD:
+        if word in rule:
+            return field
+    for cls in type(error).__mro__:
+        if cls in FIELD_BY_ERROR:
+            return FIELD_BY_ERROR[cls]
+    return "non_field_errors"
+
+
+def validation_error(error: SmsgoValidationError) -> ValidationError:
+    """A DRF 400 naming the field, and for numbers every bad number with its reason."""
+    if isinstance(error, InvalidNumberError):
+        return ValidationError({"to": [f"{value!r}: {reason}" for value, reason in error.invalid]})
+    return ValidationError({field_of(error): [str(error)]})

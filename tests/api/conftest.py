@@ -1,0 +1,79 @@
+"""Fixtures of the API tests: users with given permissions and clients logged in as them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.celery_app import app as celery_app
+
+API = "/smsgo/api/"
+
+MakeUser = Callable[..., User]
+
+
+@pytest.fixture(autouse=True)
+def eager_celery() -> Iterator[None]:
+    """Dispatch runs in-process, right after the commit of the request that sent."""
+    saved = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_history() -> Iterator[None]:
+    # Throttles count requests in the cache; every test starts from zero.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def make_user(db: Any) -> MakeUser:
+    """A user holding exactly the given ``django_smsgo`` permissions."""
+    counter = iter(range(1, 10_000))
+
+    def make(*codenames: str, staff: bool = False, username: str | None = None) -> User:
+        user = User.objects.create_user(
+            username or f"user{next(counter)}", password="pw-not-secret", is_staff=staff
+        )
+        if codenames:
+            user.user_permissions.set(
+                Permission.objects.filter(
+                    content_type__app_label="django_smsgo", codename__in=codenames
+                )
+            )
+        return User.objects.get(pk=user.pk)  # fresh: no stale permission cache
+
+    return make
+
+
+@pytest.fixture
+def client_for() -> Callable[[User | None], APIClient]:
+    """An API client authenticated as the user (anonymous for None)."""
+
+    def make(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def gateway(smsgo_simulator: Any, settings: Any) -> Any:
+    """The bundled simulator as the project's gateway, replies and reports by polling only."""
+    settings.SMSGO = {
+        **settings.SMSGO,
+        "API_URL": smsgo_simulator.base_url,
+        "BACKUP_API_URL": smsgo_simulator.base_url,
+    }
+    return smsgo_simulator
