@@ -1,0 +1,288 @@
+"""What every benchmark shares: the project, the database, the simulator, a Celery worker.
+
+The benchmarks run against real parts on loopback: PostgreSQL (its own
+database, dropped and created again), Redis as the Celery broker, the bundled
+gateway simulator in its own process and ``celery worker`` processes.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPO / "benchmarks"
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smsgo_bench"
+)
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/5")
+ACCOUNT = ("bench", "bench-password")
+
+
+@dataclass
+class Row:
+    """One line of the table: a figure, its baseline, and their ratio."""
+
+    benchmark: str
+    measured: str
+    baseline: str
+    ratio: float | None
+    note: str = ""
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """Environment for a process that runs the benchmark project."""
+    paths = [str(REPO), str(BENCHMARKS)]
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(paths),
+        "DJANGO_SETTINGS_MODULE": "bench_settings",
+        "BENCH_DATABASE_URL": DATABASE_URL,
+        "BENCH_BROKER_URL": BROKER_URL,
+        **extra,
+    }
+
+
+def setup_django(api_url: str = "http://127.0.0.1:9/sms_gw/", *, eager: bool = False) -> None:
+    """Configure this process for the benchmark project and start Django."""
+    for path in (str(REPO), str(BENCHMARKS)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"
+    os.environ["BENCH_DATABASE_URL"] = DATABASE_URL
+    os.environ["BENCH_BROKER_URL"] = BROKER_URL
+    os.environ["BENCH_API_URL"] = api_url
+    if eager:
+        os.environ["BENCH_EAGER"] = "1"
+    import django
+
+    django.setup()
+    # The project's Celery app must exist before a task is sent, or the
+    # shared tasks bind to Celery's unconfigured default app.
+    import tests.celery_app  # noqa: F401
+
+    point_at(api_url)
+
+
+def point_at(api_url: str) -> None:
+    """Make the running project send to ``api_url`` (settings are re-read on change)."""
+    from django.conf import settings
+    from django.test.signals import setting_changed
+
+    settings.SMSGO = {**settings.SMSGO, "API_URL": api_url}
+    setting_changed.send(sender=None, setting="SMSGO", value=settings.SMSGO, enter=True)
+
+
+def recreate_database() -> None:
+    """Drop and create the benchmark database, then migrate it."""
+    import psycopg
+
+    parts = urlsplit(DATABASE_URL)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
+        )
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run(
+        [sys.executable, "-m", "django", "migrate", "--verbosity", "0"],
+        env=child_env(),
+        check=True,
+        cwd=REPO,
+    )
+
+
+def truncate_app_tables() -> None:
+    """Empty the app's tables between benchmarks (fast, and resets nothing else)."""
+    from django.apps import apps
+    from django.db import connection
+
+    tables = [m._meta.db_table for m in apps.get_app_config("django_smsgo").get_models()]
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+class SimulatorProcess:
+    """``python -m django_smsgo.simulator`` in its own process, driven by its admin API."""
+
+    def __init__(self, points: int = 10_000_000, latency: float = 0.0) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "django_smsgo.simulator",
+                "--port",
+                "0",
+                "--delivery-delay",
+                "0",
+                "--account",
+                f"{ACCOUNT[0]}:{ACCOUNT[1]}:{points}",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        assert self.process.stdout is not None
+        match = re.search(r"(http://\S+/sms_gw/)", self.process.stdout.readline())
+        if not match:
+            self.process.kill()
+            raise SystemExit("the simulator did not start")
+        self.base_url = match.group(1)
+        parts = urlsplit(self.base_url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+        self.path = parts.path
+        self.set_latency(latency)
+
+    def admin(self, method: str, path: str, payload: Any = None) -> Any:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=120)
+        body = json.dumps(payload) if payload is not None else None
+        connection.request(method, f"/_admin/{path}", body=body)
+        answer = connection.getresponse()
+        data = json.loads(answer.read())
+        connection.close()
+        if answer.status != 200:
+            raise RuntimeError(f"simulator admin {path}: {data}")
+        return data
+
+    def reset(self, latency: float = 0.0) -> None:
+        """Forget every message and request (accounts stay), then set the latency."""
+        self.admin("POST", "reset")
+        self.set_latency(latency)
+
+    def set_latency(self, seconds: float) -> None:
+        self.admin("DELETE", "faults")
+        if seconds:
+            self.admin("POST", "faults", {"kind": "latency", "seconds": seconds, "count": None})
+
+    def requests(self, endpoint: str) -> list[dict[str, Any]]:
+        audit = self.admin("GET", "audit?kind=requests")["requests"]
+        return [r for r in audit if r["endpoint"] == endpoint]
+
+    def connections_since(self, before: dict[str, Any]) -> int:
+        """TCP connections others opened since the ``state()`` snapshot ``before``.
+
+        The admin calls in between (this one's included) are not counted.
+        """
+        after = self.state()
+        return int(after["connections_opened"] - before["connections_opened"] - 1)
+
+    def state(self) -> dict[str, Any]:
+        return dict(self.admin("GET", "state"))
+
+    def duplicates(self) -> dict[str, int]:
+        return dict(self.admin("GET", "audit?kind=duplicates")["duplicates"])
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class Worker:
+    """A ``celery worker`` process of the benchmark project."""
+
+    def __init__(self, concurrency: int, api_url: str, name: str = "bench") -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tests.celery_app",
+                "--quiet",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                str(concurrency),
+                "--hostname",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel",
+                "WARNING",
+            ],
+            env=child_env(BENCH_API_URL=api_url),
+            cwd=REPO,
+        )
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        from tests.celery_app import app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit("the Celery worker exited at start-up")
+            if app.control.ping(timeout=0.5):
+                return
+        raise SystemExit("the Celery worker did not answer within 60 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def purge_broker() -> None:
+    from tests.celery_app import app
+
+    app.control.purge()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def numbers(count: int, first: int = 0) -> list[str]:
+    """``count`` distinct Taiwanese mobile numbers (all delivered by the simulator's rule)."""
+    out = []
+    n = first
+    while len(out) < count:
+        # Last digits 91..99 select failure outcomes at the simulator; skip them.
+        if n % 100 < 91:
+            out.append(f"09{n:08d}")
+        n += 1
+    return out
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def stopwatch() -> Iterator[list[float]]:
+    """``with stopwatch() as t: ...`` then ``t[0]`` holds the seconds taken."""
+    box = [0.0]
+    started = time.perf_counter()
+    try:
+        yield box
+    finally:
+        box[0] = time.perf_counter() - started
+
+
+def fmt_seconds(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
