@@ -36,6 +36,7 @@ from django_smsgo.exceptions import (
     SendFailedError,
     SmsgoConfigurationError,
     SmsgoError,
+    TransportError,
     UnparsableAnswerError,
 )
 
@@ -377,8 +378,6 @@ class SmsgoClient:
 
 
 def _is_transport(error: SmsgoError) -> bool:
-    from django_smsgo.exceptions import TransportError
-
     return isinstance(error, TransportError)
 
 
