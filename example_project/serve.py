@@ -96,7 +96,8 @@ def main() -> int:
     try:
         with sigterm_as_exit():
             run(workdir)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
+        # Ctrl-C or SIGTERM: the way to stop it, not a failure.
         print("\nstopped: simulator, worker and web server", flush=True)
         return 0
     except StackError as exc:
