@@ -66,8 +66,7 @@ class MessageAdmin(admin.ModelAdmin):
         "text",
         "status_badge",
         "delivery",
-        "recipient_count",
-        "estimated_points",
+        "points",
         "schedule",
         "created_by",
         "created_at",
@@ -148,6 +147,7 @@ class MessageAdmin(admin.ModelAdmin):
         if request.method == "POST":
             self.refuse_forbidden_action(request)
         context = {
+            "title": _("SMS messages"),
             "summary": seven_day_summary(),
             "balance": last_balance(),
             "can_refresh_balance": self.has_view_permission(request),
@@ -171,6 +171,10 @@ class MessageAdmin(admin.ModelAdmin):
     def text(self, message: Message) -> str:
         body = message.body.replace("\n", " ")
         return body if len(body) <= 60 else body[:59] + "…"
+
+    @admin.display(description=_("points"), ordering="estimated_points")
+    def points(self, message: Message) -> int:
+        return message.points_charged or message.estimated_points
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, message: Message) -> str:

@@ -3,7 +3,7 @@ the bundled simulator as the gateway, and messages with many recipients."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -11,18 +11,28 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from django_smsgo.models import Message, Recipient
-from django_smsgo.simulator.pytest_plugin import (  # noqa: F401 (fixtures)
-    smsgo_simulator,
-    smsgo_simulator_accounts,
-    smsgo_simulator_config,
-    smsgo_simulator_factory,
-)
+from tests.celery_app import app as celery_app
 
 CHANGELIST = "/admin/django_smsgo/message/"
 ADD = "/admin/django_smsgo/message/add/"
 ESTIMATE = "/admin/django_smsgo/message/estimate/"
 
 MakeStaff = Callable[..., User]
+
+
+@pytest.fixture(autouse=True)
+def eager_celery() -> Iterator[None]:
+    """Dispatch runs in-process, inside the request that queued it."""
+    saved = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
+
+
+def send_requests(simulator: Any) -> list[dict[str, Any]]:
+    """The send requests the simulator received, oldest first."""
+    return [r for r in simulator.requests if r["endpoint"] == "sendsms.aspx"]
 
 
 @pytest.fixture
@@ -84,7 +94,7 @@ def gateway(smsgo_simulator: Any, settings: Any) -> Any:
         **settings.SMSGO,
         "API_URL": smsgo_simulator.base_url,
         "BACKUP_API_URL": smsgo_simulator.base_url,
-        "DUPLICATE_WINDOW": 0,
+        "CALLBACK_BASE_URL": None,
     }
     return smsgo_simulator
 
