@@ -14,7 +14,7 @@ from django_smsgo import __version__  # noqa: E402
 
 project = "django-smsgo"
 author = "the django-smsgo authors"
-copyright = "2026, the django-smsgo authors"  # noqa: A001
+copyright = "2026, the django-smsgo authors"
 release = __version__
 version = ".".join(__version__.split(".")[:2])
 

@@ -51,7 +51,7 @@ class ModelFields(SphinxDirective):
         lines = [".. list-table::", "   :header-rows: 1", "   :widths: 20 20 60", ""]
         lines += ["   * - field", "     - type", "     - meaning"]
         for field in model._meta.get_fields():
-            if not field.concrete or field.auto_created and not field.primary_key:
+            if not field.concrete or (field.auto_created and not field.primary_key):
                 continue
             lines += [f"   * - ``{field.name}``", f"     - {_type(field)}"]
             lines.append(f"     - {_describe(field)}")
