@@ -167,7 +167,10 @@ def _read_params(request: HttpRequest, max_bytes: int) -> dict[str, str]:
     pairs = _decode_pairs(query.encode("latin-1", errors="replace"), max_bytes)
     if request.method == "POST":
         content_type = request.content_type or ""
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise BadCallback("invalid Content-Length") from None
         if length > max_bytes:
             raise BadCallback(f"body too long (more than {max_bytes} bytes)")
         if not length:
@@ -182,7 +185,8 @@ def _read_params(request: HttpRequest, max_bytes: int) -> dict[str, str]:
     for key, value in pairs:
         value = value.strip()
         if key in params and params[key] != value:
-            raise BadCallback(f"parameter {key} given twice with different values")
+            # repr() and a cut: the name comes from the internet and goes to a log line.
+            raise BadCallback(f"parameter {key[:32]!r} given twice with different values")
         params[key] = value
     return params
 

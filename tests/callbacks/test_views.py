@@ -322,3 +322,26 @@ def test_post_body_with_invalid_utf8_is_refused(client: Client, batch: Batch) ->
     assert response.status_code == 400
     assert b"UTF-8" in response.content
     assert_nothing_written()
+
+
+def test_invalid_content_length_is_refused(client: Client, batch: Batch) -> None:
+    response = client.generic(
+        "POST",
+        report_path(batch),
+        b"msgid=1&statusstr=DELIVRD",
+        content_type="application/x-www-form-urlencoded",
+        CONTENT_LENGTH="many",
+    )
+    assert response.status_code == 400
+    assert response.content == b"invalid Content-Length\n"
+    assert_nothing_written()
+
+
+def test_a_parameter_name_cannot_inject_log_lines(
+    client: Client, batch: Batch, caplog: pytest.LogCaptureFixture
+) -> None:
+    query = f"msgid={MSGID}&statusstr=DELIVRD&x%0Afake=1&x%0Afake=2"
+    response = client.get(f"{report_path(batch)}?{query}")
+    assert response.status_code == 400
+    assert "'x\\nfake' given twice" in caplog.text
+    assert "\nfake" not in caplog.text
