@@ -188,8 +188,7 @@ def claim_batch(message: Message, *, size: int = BATCH_SIZE) -> Batch | None:
             rows = list(candidates.values_list("pk", "phone")[:size])
             if not rows:
                 return None
-            seen: set[str] = set()
-            ids = [pk for pk, phone in rows if not (phone in seen or seen.add(phone))]
+            ids = _first_per_number(rows)
             batch = Batch.objects.create(
                 message=message,
                 state=Batch.State.CLAIMED,
@@ -202,6 +201,14 @@ def claim_batch(message: Message, *, size: int = BATCH_SIZE) -> Batch | None:
                 return batch
             # Another worker took them between our read and our update.
             batch.delete()
+
+
+def _first_per_number(rows: list[tuple[int, str]]) -> list[int]:
+    """The first recipient of each number: one request must not carry a number twice."""
+    first: dict[str, int] = {}
+    for pk, phone in rows:
+        first.setdefault(phone, pk)
+    return list(first.values())
 
 
 def send_batch(

@@ -365,3 +365,31 @@ def test_task_arguments_carry_only_the_primary_key(gateway: Simulator) -> None:
     assert kwargs == {}
     assert "9876" not in repr(bodies[0])
     assert "s3cret" not in repr(bodies[0])
+
+
+def test_override_sends_each_sms_to_the_staging_number_once_per_request(
+    gateway: Simulator, configure: Any
+) -> None:
+    configure(OVERRIDE_RECIPIENTS=["0900000001"])
+    message = send_sms(numbers(3), "Staging")
+    requests = send_requests(gateway)
+    assert [r["params"]["dstaddr"] for r in requests] == ["0900000001"] * 3
+    assert set(message.recipients.values_list("intended_phone", flat=True)) == set(numbers(3))
+
+
+def test_staff_resend_of_uncertain_recipients_is_a_new_message(gateway: Simulator) -> None:
+    from django_smsgo.services.sending import resend_recipients
+
+    gateway.fault("drop", endpoint="sendsms.aspx", count=1)
+    message = _queued(numbers(3))
+    dispatch.dispatch_message(message.pk, final_attempt=True)
+    uncertain = list(message.recipients.filter(status=Recipient.Status.UNCERTAIN))
+    assert len(uncertain) == 3
+    resent = resend_recipients(uncertain[:2])
+    resent.refresh_from_db()
+    assert resent.pk != message.pk
+    assert resent.resend_of_id == message.pk
+    assert sorted(resent.recipients.values_list("phone", flat=True)) == numbers(2)
+    assert resent.status == Message.Status.SUBMITTED
+    # The original recipients stay uncertain: nothing is re-sent implicitly.
+    assert message.recipients.filter(status=Recipient.Status.UNCERTAIN).count() == 3
