@@ -184,3 +184,34 @@ def test_serve_prints_a_staff_login_that_works_and_stops_on_sigterm(tmp_path: Pa
             serve.wait()
         log.close()
         taken.close()
+
+
+def test_demo_interrupted_with_ctrl_c_stops_every_process(tmp_path: Path) -> None:
+    log_path = tmp_path / "demo.log"
+    with log_path.open("w") as log:
+        demo = subprocess.Popen(
+            [sys.executable, str(PROJECT / "demo.py")],
+            cwd=REPOSITORY, env=script_env(), stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            # Interrupt once every process runs and the first SMS is on its way.
+            deadline = time.monotonic() + 120
+            while "== Sending" not in log_path.read_text() and time.monotonic() < deadline:
+                assert demo.poll() is None, log_path.read_text()
+                time.sleep(0.1)
+            demo.send_signal(signal.SIGINT)
+            assert demo.wait(timeout=60) == 130
+        finally:
+            if demo.poll() is None:
+                demo.kill()
+                demo.wait()
+    output = log_path.read_text()
+    assert "interrupted: every process started was stopped" in output
+    worker = re.search(r"Celery worker pid (\d+)", output)
+    web = re.search(r"web server\s+(http://127\.0\.0\.1:\d+)", output)
+    assert worker, output
+    assert web, output
+    assert not process_exists(int(worker.group(1)))
+    port = urlsplit(web.group(1)).port
+    assert port is not None
+    assert not listening(port)

@@ -11,10 +11,12 @@ ports, so the test can run beside anything else on the machine.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -111,9 +113,12 @@ class Follower:
             port = self.web_port
             argv = [*self.argv(command), f"127.0.0.1:{port}"]
         log = (self.cwd / f"server-{port}.log").open("wb")
+        # A session of its own: runserver's autoreloader runs the server in a
+        # child process, and the whole group must stop at the end.
         process = subprocess.Popen(
-            argv, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
+            argv, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
         self.background.append(process)
         wait_for_port(port, process)
 
@@ -141,13 +146,17 @@ class Follower:
 
     def stop(self) -> None:
         for process in self.background:
-            process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
         for process in self.background:
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+            # The autoreloader's child, if it outlived its parent.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture
