@@ -43,7 +43,7 @@ def run(quick: bool) -> list[Row]:
         raise SystemExit("callbacks_load.py printed no summary line")
     baseline, app, ratio, setup = best.groups()
     lost = re.findall(r"lost (\d+), doubled (\d+)", output)
-    checks = ", ".join(f"lost {a}, doubled {b}" for a, b in lost)
+    checks = "per round: " + "; ".join(f"lost {a}, doubled {b}" for a, b in lost)
     return [
         Row(
             "3. callbacks: delivery reports through gunicorn on PostgreSQL",

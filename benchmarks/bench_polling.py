@@ -47,6 +47,8 @@ def run(simulator: SimulatorProcess, quick: bool, message_id: int) -> list[Row]:
     pending = Recipient.objects.filter(message_id=message_id, status=Recipient.Status.SUBMITTED)
     pairs = list(pending.values_list("batch__msgid", "phone"))
     count = len(pairs)
+    if not count:
+        raise SystemExit("the polling benchmark found no pending recipients")
     before = len(simulator.requests("queryBulk.asp"))
     baseline = bare_query_bulk(simulator, pairs)
     baseline_requests = len(simulator.requests("queryBulk.asp")) - before

@@ -1,0 +1,265 @@
+"""The fault-and-load suite: real PostgreSQL, a real broker, real ``celery worker`` processes.
+
+Every scenario records its figures (sent, acknowledged, duplicates, lost)
+through the ``figures`` fixture; they are printed as a table at the end of
+the run and written to ``test-artifacts/reliability-figures.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from django_smsgo.simulator.pytest_plugin import (  # noqa: F401 - fixtures
+    smsgo_simulator,
+    smsgo_simulator_accounts,
+    smsgo_simulator_config,
+    smsgo_simulator_factory,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACT = REPO / "test-artifacts" / "reliability-figures.json"
+RECORDED: list[dict[str, Any]] = []
+
+NEEDS_SERVICES = (
+    "the reliability suite needs PostgreSQL and a broker: set DATABASE_URL=postgres://... "
+    "and CELERY_BROKER_URL"
+)
+
+
+def services_missing() -> bool:
+    database = os.environ.get("DATABASE_URL", "")
+    return not (database.startswith("postgres") and os.environ.get("CELERY_BROKER_URL"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not services_missing():
+        return
+    here = Path(__file__).parent
+    skip = pytest.mark.skip(reason=NEEDS_SERVICES)
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not RECORDED:
+        return
+    terminalreporter.section("reliability figures")
+    for row in RECORDED:
+        figures = ", ".join(f"{k} {v}" for k, v in row.items() if k != "scenario")
+        terminalreporter.write_line(f"{row['scenario']}: {figures}")
+    ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+    ARTIFACT.write_text(json.dumps(RECORDED, indent=2), encoding="utf-8")
+
+
+@pytest.fixture
+def figures() -> Callable[..., None]:
+    """``figures("scenario", sent=..., acknowledged=..., lost=...)``: print and keep figures."""
+
+    def record(scenario: str, **values: Any) -> None:
+        row = {"scenario": scenario, **values}
+        RECORDED.append(row)
+        print(f"\n[reliability] {scenario}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+
+    return record
+
+
+@pytest.fixture
+def smsgo_simulator_config() -> Any:  # noqa: F811 - narrows the plugin's default
+    from django_smsgo.simulator import SimulatorConfig
+
+    return SimulatorConfig(delivery_delay=0, callback_retry_delay=0.2, audit_limit=200_000)
+
+
+@pytest.fixture
+def smsgo_simulator_accounts() -> Any:  # noqa: F811 - more points than the default
+    from django_smsgo.simulator import Account
+
+    return [Account("tester", "s3cret-Pa55word", 10_000_000)]
+
+
+@pytest.fixture
+def celery_app() -> Iterator[Any]:
+    """The test project's Celery app on the real broker, its queue empty."""
+    from tests.celery_app import app
+
+    app.conf.task_always_eager = False
+    app.control.purge()
+    yield app
+    app.control.purge()
+
+
+@pytest.fixture
+def eager(celery_app: Any) -> Iterator[None]:
+    """Run tasks in this process (for scenarios about callbacks and input, not workers)."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+class WorkerProcess:
+    """``celery worker`` in its own process group (so SIGKILL takes its pool too)."""
+
+    def __init__(self, smsgo: dict[str, Any], name: str, concurrency: int = 1) -> None:
+        url = current_database_url()
+        self.name = name
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tests.celery_app",
+                "--quiet",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                str(concurrency),
+                "--hostname",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel",
+                "ERROR",
+            ],
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
+                "DATABASE_URL": url,
+                "RELIABILITY_SMSGO": json.dumps(smsgo),
+                "PYTHONPATH": str(REPO),
+            },
+            cwd=REPO,
+            start_new_session=True,
+        )
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        from tests.celery_app import app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker {self.name} exited at start-up")
+            replies = app.control.ping(timeout=0.5)
+            if any(self.name in name for reply in replies for name in reply):
+                return
+        raise RuntimeError(f"worker {self.name} did not answer within {timeout} s")
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes: no clean-up, no acknowledgement."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+@pytest.fixture
+def start_worker(celery_app: Any) -> Iterator[Callable[..., WorkerProcess]]:
+    """``start_worker(smsgo_settings, name=..., concurrency=...)``; all stopped after the test."""
+    started: list[WorkerProcess] = []
+
+    def start(smsgo: dict[str, Any], name: str = "w1", concurrency: int = 1) -> WorkerProcess:
+        worker = WorkerProcess(smsgo, name, concurrency)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` seconds pass (a bound, not a measure)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def current_database_url() -> str:
+    """The URL of the database this test run uses (pytest-django's test database)."""
+    from django.db import connection
+
+    database = connection.settings_dict
+    return (
+        f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
+
+
+@pytest.fixture
+def callback_server(transactional_db: None) -> Iterator[str]:
+    """The test project under gunicorn (2 processes x 4 threads) on loopback; yields its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "tests.reliability.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
+            "DATABASE_URL": current_database_url(),
+            "PYTHONPATH": str(REPO),
+        },
+        cwd=REPO,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if not wait_until(lambda: _listening(port), timeout=60, interval=0.2):
+            raise RuntimeError("gunicorn did not start within 60 s")
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,159 @@
+"""Workers that die and workers that race: nothing sent twice, nothing left behind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from django_smsgo import send_sms
+from django_smsgo.models import Batch, Message, Recipient
+from django_smsgo.services.polling import poll_delivery_status
+from django_smsgo.services.sweeper import sweep
+from django_smsgo.simulator.instance import Simulator
+from django_smsgo.tasks import dispatch_message
+from tests.reliability.conftest import wait_until
+
+pytestmark = [pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
+
+SETTLED = (Recipient.Status.DELIVERED, Recipient.Status.FAILED, Recipient.Status.UNCERTAIN)
+
+
+def phones(count: int, first: int) -> list[str]:
+    # Numbers ending 00-90 are delivered by the simulator's outcome rule.
+    out: list[str] = []
+    n = first
+    while len(out) < count:
+        if n % 100 < 91:
+            out.append(f"09{n:08d}")
+        n += 1
+    return out
+
+
+def worker_settings(gateway: Simulator, settings: Any, **extra: Any) -> dict[str, Any]:
+    """The ``SMSGO`` keys shared by this process and the workers."""
+    smsgo = {
+        "API_URL": gateway.base_url,
+        "BACKUP_API_URL": None,
+        "CALLBACK_BASE_URL": None,
+        "SEND_RETRY_BACKOFF": 0.5,
+        **extra,
+    }
+    settings.SMSGO = {**settings.SMSGO, **smsgo}
+    return smsgo
+
+
+def accepted_numbers(gateway: Simulator) -> list[str]:
+    """Every number the gateway accepted, once per acceptance."""
+    return [number for message in gateway.messages for number in message.receivers]
+
+
+def test_worker_killed_mid_dispatch_and_restarted(
+    smsgo_simulator: Simulator,
+    settings: Any,
+    start_worker: Callable[..., Any],
+    figures: Callable[..., None],
+) -> None:
+    gateway = smsgo_simulator
+    gateway.fault("latency", seconds=0.01, count=None)  # a batch takes long enough to be hit
+    smsgo = worker_settings(gateway, settings, CLAIM_LEASE=3, ENQUEUE_SWEEP_AGE=1)
+    first = start_worker(smsgo, name="killed")
+    numbers = phones(5_000, first=10_000_000)
+    message = send_sms(numbers, "reliability: killed worker", encoding="ASCII")
+
+    submitted = Batch.objects.filter(message=message, state=Batch.State.SUBMITTED)
+    assert wait_until(lambda: submitted.count() >= 20, timeout=120), "dispatch never started"
+    first.kill()
+    at_kill = {
+        "submitted_batches": submitted.count(),
+        "claimed_batches": Batch.objects.filter(message=message, state=Batch.State.CLAIMED).count(),
+    }
+    assert at_kill["submitted_batches"] < 100, "the worker finished before it was killed"
+
+    start_worker(smsgo, name="restarted")
+    unsettled = Recipient.objects.filter(message=message, status=Recipient.Status.QUEUED)
+    claimed = Batch.objects.filter(message=message, state=Batch.State.CLAIMED)
+
+    def swept_and_done() -> bool:
+        # What the periodic sweep does in production: expire the dead claim, re-enqueue.
+        sweep()
+        return not unsettled.exists() and not claimed.exists()
+
+    assert wait_until(swept_and_done, timeout=180, interval=0.5)
+    poll_delivery_status(min_age=0)
+
+    recipients = Recipient.objects.filter(message=message)
+    by_status = {
+        status: recipients.filter(status=status).count() for status in Recipient.Status.values
+    }
+    gateway_numbers = accepted_numbers(gateway)
+    duplicates = gateway.duplicates()["extra_sends"]
+    lost = recipients.exclude(status__in=SETTLED).count()
+    figures(
+        "worker SIGKILLed mid-dispatch of 5,000, restarted",
+        sent=len(numbers),
+        acknowledged=by_status["delivered"],
+        uncertain=by_status["uncertain"],
+        accepted_by_gateway=len(gateway_numbers),
+        duplicates=duplicates,
+        lost=lost,
+        **at_kill,
+    )
+    assert duplicates == 0
+    assert len(gateway_numbers) == len(set(gateway_numbers))
+    assert lost == 0
+    assert recipients.count() == len(numbers)
+    # Each delivered recipient was accepted by the gateway; the only ones it may
+    # have got without our knowing are the uncertain ones (the batch in flight).
+    delivered = set(
+        recipients.filter(status=Recipient.Status.DELIVERED).values_list("phone", flat=True)
+    )
+    assert delivered <= set(gateway_numbers)
+    assert len(gateway_numbers) - len(delivered) <= by_status["uncertain"]
+    assert by_status["delivered"] + by_status["uncertain"] == len(numbers)
+
+
+def test_four_workers_racing_on_500_messages(
+    smsgo_simulator: Simulator,
+    settings: Any,
+    start_worker: Callable[..., Any],
+    figures: Callable[..., None],
+) -> None:
+    gateway = smsgo_simulator
+    smsgo = worker_settings(gateway, settings)
+    for n in range(1, 5):
+        start_worker(smsgo, name=f"racer{n}")
+    per_message = 60  # two batches each (50 + 10), so two tasks can share a message
+    messages: list[Message] = []
+    for n in range(500):
+        message = send_sms(
+            phones(per_message, first=20_000_000 + n * 100),
+            f"reliability: race {n}",
+            encoding="ASCII",
+        )
+        dispatch_message.delay(message.pk)  # a second task racing the first
+        messages.append(message)
+
+    queued = Recipient.objects.filter(status=Recipient.Status.QUEUED)
+    claimed = Batch.objects.filter(state=Batch.State.CLAIMED)
+    assert wait_until(lambda: not queued.exists() and not claimed.exists(), timeout=240)
+
+    sent = 500 * per_message
+    gateway_numbers = accepted_numbers(gateway)
+    send_requests = [r for r in gateway.requests if r["endpoint"] == "sendsms.aspx"]
+    duplicates = gateway.duplicates()["extra_sends"]
+    submitted = Recipient.objects.filter(status=Recipient.Status.SUBMITTED).count()
+    figures(
+        "4 workers racing on 500 messages (2 tasks each)",
+        sent=sent,
+        acknowledged=submitted,
+        send_requests=len(send_requests),
+        accepted_by_gateway=len(gateway_numbers),
+        duplicates=duplicates,
+        lost=sent - submitted,
+    )
+    assert duplicates == 0
+    assert len(send_requests) == 500 * 2
+    assert len(gateway_numbers) == sent == len(set(gateway_numbers))
+    assert submitted == sent
