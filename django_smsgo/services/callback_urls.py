@@ -41,8 +41,12 @@ TOKEN_LENGTH = 32
 REPLY_URL_MAX_LENGTH = 300
 
 # "/report/<batch id>/<token>/" or "/reply/<batch id>/<token>/" anywhere in a
-# path or URL; the token segment is what redaction replaces.
-_TOKEN_IN_PATH = re.compile(r"(/(?:report|reply)/\d+/)([^/?#\s]+)")
+# path or URL, also percent-encoded as it is inside the query string of a send
+# request ("%2Freport%2F12%2F<token>%2F"); the token is what redaction replaces.
+_TOKEN_IN_PATH = re.compile(r"(/(?:report|reply)/\d+/)([^/?#&\s]+)")
+_TOKEN_IN_ENCODED_PATH = re.compile(
+    r"(%2F(?:report|reply)%2F\d+%2F)((?:(?!%2F)[^/?#&\s])+)", re.IGNORECASE
+)
 
 
 def make_token(kind: CallbackKind, batch_id: int, secret: str | None = None) -> str:
@@ -119,5 +123,10 @@ def reply_url(batch: Batch | int) -> str | None:
 
 
 def redact(url_or_path: str) -> str:
-    """Return ``url_or_path`` with every callback token replaced by ``***``, for logs."""
-    return _TOKEN_IN_PATH.sub(r"\1***", url_or_path)
+    """Return ``url_or_path`` with every callback token replaced by ``***``, for logs.
+
+    Also finds tokens in percent-encoded URLs, such as the ``response`` and
+    ``replyurl`` parameters inside a logged send request.
+    """
+    text = _TOKEN_IN_PATH.sub(r"\1***", url_or_path)
+    return _TOKEN_IN_ENCODED_PATH.sub(r"\1***", text)

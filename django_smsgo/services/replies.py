@@ -99,7 +99,9 @@ def record_reply(
     reply URL carried it, else by ``msgid``), converts ``timestamp`` to an
     aware datetime (kept empty and logged when its format is unknown; the raw
     value stays in ``raw``), suppresses ``srcaddr`` when the text is an opt-out
-    keyword, and sends ``reply_received`` after commit.
+    keyword, and sends ``reply_received`` after commit. A reply arriving again
+    (same msgid, number, text and timestamp) returns the stored one and changes
+    nothing.
     """
     sent_at: datetime | None
     if isinstance(timestamp, str) and timestamp.strip():
@@ -116,6 +118,15 @@ def record_reply(
         sent_at = None
 
     with transaction.atomic():
+        if sent_at is not None:
+            # The gateway may send a reply again when our answer did not
+            # satisfy it; the same text from the same number at the same second
+            # is that reply, not a new one.
+            earlier = Reply.objects.filter(
+                msgid=msgid, from_phone=srcaddr, body=smbody, sent_at=sent_at
+            ).first()
+            if earlier is not None:
+                return earlier
         batch = _find_batch(msgid, batch_id)
         recipient = _find_recipient(batch, srcaddr)
         opt_out = is_opt_out(smbody)

@@ -92,3 +92,16 @@ def test_redact_hides_every_token() -> None:
     assert token not in redacted
     assert make_token("reply", 6) not in redacted
     assert redacted == f"{BASE_URL}/smsgo/report/5/***/?msgid=1 and {BASE_URL}/smsgo/reply/6/***/"
+
+
+def test_redact_finds_tokens_inside_an_encoded_send_request() -> None:
+    from urllib.parse import urlencode
+
+    logged = "GET /sms_gw/sendsms.aspx?" + urlencode(
+        {"dstaddr": "0912345678", "response": report_url(5), "replyurl": reply_url(5)}
+    )
+    redacted = redact(logged)
+    assert make_token("report", 5) not in redacted
+    assert make_token("reply", 5) not in redacted
+    assert "%2Fsmsgo%2Freport%2F5%2F***%2F" in redacted
+    assert "dstaddr=0912345678" in redacted

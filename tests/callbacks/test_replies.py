@@ -223,3 +223,20 @@ def test_suppress_is_idempotent() -> None:
     again = suppress("+886912345678", Suppression.Reason.MANUAL)
     assert again.pk == first.pk
     assert again.reason == Suppression.Reason.OPT_OUT
+
+
+@pytest.mark.django_db
+def test_the_same_reply_arriving_again_is_stored_once(
+    client: Client,
+    django_capture_on_commit_callbacks: Any,
+    signal_log: Callable[[str], list[dict[str, Any]]],
+) -> None:
+    batch = make_batch()
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            assert client.get(reply_path(batch), reply_params()).status_code == 200
+        # The same text later is a new reply.
+        later = reply_params(timestamp="2026/01/02 08:31:00")
+        assert client.get(reply_path(batch), later).status_code == 200
+    assert Reply.objects.count() == 2
+    assert len(signal_log("reply")) == 2
