@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -99,10 +100,10 @@ def main() -> int:
     except (KeyboardInterrupt, SystemExit):
         # Ctrl-C or SIGTERM: the way to stop it, not a failure.
         print("\nstopped: simulator, worker and web server", flush=True)
-        return 0
     except StackError as exc:
-        print(f"\nserve failed: {exc}", file=sys.stderr)
+        print(f"\nserve failed: {exc}\nlogs kept in {workdir / 'logs'}", file=sys.stderr)
         return 1
+    shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 
