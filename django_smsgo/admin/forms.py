@@ -22,6 +22,7 @@ from django_smsgo.admin.recipient_input import (
     split_pasted,
 )
 from django_smsgo.admin.widgets import TaipeiDateTimeField
+from django_smsgo.conf import smsgo_settings
 
 ENCODING_CHOICES = [
     ("", _("Automatic (chosen from the text)")),
@@ -132,6 +133,13 @@ class ComposeForm(forms.Form):
         if not self.is_bound:
             # A second submit of the same page returns the first draft.
             self.initial.setdefault("idempotency_key", f"admin-compose-{uuid.uuid4().hex}")
+        if not smsgo_settings.CALLBACK_BASE_URL:
+            # Replies reach us only through the reply URL the gateway calls.
+            self.fields["reply"].disabled = True
+            self.fields["reply"].help_text = _(
+                "Needs SMSGO['CALLBACK_BASE_URL']: the public address the gateway sends replies to."
+            )
+            self.fields["reply_days"].disabled = True
         self.numbers: list[str] = []
         self.invalid: list[tuple[str, str]] = []
         self.estimate: Any = None

@@ -47,12 +47,23 @@ def _digit_count(value: str) -> int:
     return len(_DIGITS.findall(value))
 
 
+def _complete_length(number: str) -> int:
+    """How many digits make ``number`` complete, by how it begins."""
+    if number.startswith("+"):
+        return 15
+    if "".join(_DIGITS.findall(number)).startswith("886"):
+        return 12
+    return 10
+
+
 def _group_spaced_tokens(tokens: Sequence[str]) -> Iterator[str]:
     """Join space-separated digit groups back into numbers.
 
     A token starts a new number when it begins like one (``+``, ``(`` or a
-    leading ``0``) or when the number being built already has ten digits; a
-    ``0`` right after a bare country code (``+886 0912…``) continues it.
+    leading ``0``) or when the number being built is already complete (ten
+    digits for ``09…``, twelve for ``886…``, fifteen — the most E.164 allows —
+    after ``+``); a ``0`` right after a bare country code (``+886 0912…``)
+    continues it.
     """
     current = ""
     for token in tokens:
@@ -61,7 +72,7 @@ def _group_spaced_tokens(tokens: Sequence[str]) -> Iterator[str]:
             continue
         bare_country_code = current.startswith("+") and _digit_count(current) <= 3
         starts_number = token[0] in "+(" or (token[0] == "0" and not bare_country_code)
-        if starts_number or _digit_count(current) >= 10:
+        if starts_number or _digit_count(current) >= _complete_length(current):
             yield current
             current = token
         else:

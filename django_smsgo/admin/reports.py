@@ -69,11 +69,11 @@ class DeliveryReportAdmin(ReadOnlyAdmin):
     ]
     raw_id_fields = ["recipient", "batch"]
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         # The message page links here filtered on its own reports.
         if lookup == "recipient__message__id__exact":
             return True
-        return super().lookup_allowed(lookup, value, request)  # type: ignore[call-arg]
+        return super().lookup_allowed(lookup, value, request)
 
     @admin.display(description=_("outcome"), ordering="outcome")
     def outcome_badge(self, report: DeliveryReport) -> str:
@@ -111,10 +111,10 @@ class ReplyAdmin(ReadOnlyAdmin):
     ]
     raw_id_fields = ["message", "recipient"]
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         if lookup == "message__id__exact":
             return True
-        return super().lookup_allowed(lookup, value, request)  # type: ignore[call-arg]
+        return super().lookup_allowed(lookup, value, request)
 
     @admin.display(description=_("message"), ordering="message")
     def message_link(self, reply: Reply) -> str:

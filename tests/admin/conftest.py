@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
+from django.utils import translation
 
 from django_smsgo.models import Message, Recipient
 from tests.celery_app import app as celery_app
@@ -18,6 +19,14 @@ ADD = "/admin/django_smsgo/message/add/"
 ESTIMATE = "/admin/django_smsgo/message/estimate/"
 
 MakeStaff = Callable[..., User]
+
+
+@pytest.fixture(autouse=True)
+def english_by_default() -> Iterator[None]:
+    """Each test starts in English; a request in another language does not leak into the next."""
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
