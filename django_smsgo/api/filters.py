@@ -49,10 +49,18 @@ def parse_moment(name: str, value: str) -> dt.datetime:
         ) from None
 
 
+def single(params: Any, name: str) -> str:
+    """The one value of a query parameter that must not be repeated."""
+    values = params.getlist(name)
+    if len(values) != 1:
+        raise ValidationError({name: [f"Give {name} once."]})
+    return str(values[0])
+
+
 def parse_statuses(values: list[str]) -> list[str]:
     """Message statuses from repeated and/or comma-separated values, each checked."""
     allowed = set(Message.Status.values)
-    statuses = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    statuses = [part.strip() for value in values for part in value.split(",")]
     unknown = [status for status in statuses if status not in allowed]
     if unknown:
         raise ValidationError(
@@ -86,17 +94,16 @@ class MessageFilterBackend(BaseFilterBackend):
         self, request: Any, queryset: QuerySet[_M, _R], view: Any
     ) -> QuerySet[_M, _R]:
         params = request.query_params
-        statuses = parse_statuses(params.getlist(STATUS_PARAM))
-        if statuses:
-            queryset = queryset.filter(status__in=statuses)
-        if params.get(CREATED_AFTER_PARAM):
-            after = parse_moment(CREATED_AFTER_PARAM, params[CREATED_AFTER_PARAM])
+        if STATUS_PARAM in params:
+            queryset = queryset.filter(status__in=parse_statuses(params.getlist(STATUS_PARAM)))
+        if CREATED_AFTER_PARAM in params:
+            after = parse_moment(CREATED_AFTER_PARAM, single(params, CREATED_AFTER_PARAM))
             queryset = queryset.filter(created_at__gte=after)
-        if params.get(CREATED_BEFORE_PARAM):
-            before = parse_moment(CREATED_BEFORE_PARAM, params[CREATED_BEFORE_PARAM])
+        if CREATED_BEFORE_PARAM in params:
+            before = parse_moment(CREATED_BEFORE_PARAM, single(params, CREATED_BEFORE_PARAM))
             queryset = queryset.filter(created_at__lt=before)
-        if params.get(PHONE_PARAM):
-            phone = parse_phone(params[PHONE_PARAM])
+        if PHONE_PARAM in params:
+            phone = parse_phone(single(params, PHONE_PARAM))
             # EXISTS rather than a join: a message never appears twice in the list.
             queryset = queryset.filter(
                 Exists(Recipient.objects.filter(message=OuterRef("pk"), phone=phone))
@@ -105,7 +112,12 @@ class MessageFilterBackend(BaseFilterBackend):
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         """The filters as OpenAPI 3 query parameters."""
-        moment = {"type": "string", "format": "date-time"}
+        moment = {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "format": "date"},
+            ]
+        }
         return [
             {
                 "name": STATUS_PARAM,

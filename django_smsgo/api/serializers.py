@@ -15,6 +15,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from django_smsgo.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import BalanceSnapshot, DeliveryReport, Message, Recipient
 
@@ -151,11 +152,11 @@ class SendRequestSerializer(serializers.Serializer[Any]):
     """What ``POST messages/`` accepts: the arguments of ``send_sms()``."""
 
     to = serializers.ListField(
-        child=serializers.CharField(max_length=40),
+        child=StrictCharField(max_length=40),
         allow_empty=False,
         help_text="Receiver numbers: 09xxxxxxxx, common written forms, or +<country><number>.",
     )
-    body = serializers.CharField(trim_whitespace=False, help_text="The text.")
+    body = StrictCharField(trim_whitespace=False, help_text="The text.")
     encoding = serializers.ChoiceField(
         choices=ENCODING_CHOICES,
         required=False,
@@ -168,25 +169,23 @@ class SendRequestSerializer(serializers.Serializer[Any]):
     expires_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="Not sent at all after this moment."
     )
-    reply = serializers.BooleanField(default=False, help_text="Collect the receivers' replies.")
-    reply_days = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=30
-    )
-    wap_url = serializers.CharField(
+    reply = StrictBooleanField(default=False, help_text="Collect the receivers' replies.")
+    reply_days = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=30)
+    wap_url = StrictCharField(
         required=False, allow_blank=True, max_length=300, help_text="Only with PUSH."
     )
     priority = serializers.ChoiceField(choices=Message.Priority.choices, required=False)
-    idempotency_key = serializers.CharField(
+    idempotency_key = StrictCharField(
         required=False,
         allow_null=True,
         max_length=255,
         help_text="Sending again with the same key returns the first message and sends "
         "nothing. The Idempotency-Key header does the same.",
     )
-    allow_duplicate = serializers.BooleanField(
+    allow_duplicate = StrictBooleanField(
         default=False, help_text="Skip the guard against the same text to the same number."
     )
-    transactional = serializers.BooleanField(
+    transactional = StrictBooleanField(
         default=False, help_text="Send to opted-out numbers too (one-time codes, receipts)."
     )
 
@@ -204,12 +203,12 @@ class EstimateRequestSerializer(serializers.Serializer[Any]):
     """What ``POST messages/estimate/`` accepts."""
 
     to = serializers.ListField(
-        child=serializers.CharField(max_length=40), allow_empty=True, required=False, default=list
+        child=StrictCharField(max_length=40), allow_empty=True, required=False, default=list
     )
-    body = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    body = StrictCharField(trim_whitespace=False, allow_blank=True)
     encoding = serializers.ChoiceField(choices=ENCODING_CHOICES, required=False, allow_null=True)
-    reply = serializers.BooleanField(default=False)
-    wap_url = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    reply = StrictBooleanField(default=False)
+    wap_url = StrictCharField(required=False, allow_blank=True, max_length=300)
 
     def validate_to(self, value: list[str]) -> list[str]:
         return _within_recipient_limit(value)

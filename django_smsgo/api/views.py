@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -84,11 +86,21 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
     permission_classes = [MessagePermission]
     # Digits only, and few enough for a 64-bit key: anything else is a 404
     # before the database is asked.
-    lookup_value_regex = r"[0-9]{1,18}"
+    # Any path segment reaches the view, so a malformed id gets the API's JSON
+    # 404 rather than the project's HTML one.
+    lookup_value_regex = r"[^/]+"
+    parser_classes = [JSONParser]
 
     def get_message_queryset(self) -> QuerySet[Message]:
         """The messages the current user may see (override to change the rule)."""
         return message_queryset_hook()(self.request)
+
+    def get_object(self) -> Message:
+        # Digits only, and few enough for a 64-bit key: anything else is a 404
+        # before the database is asked.
+        if not re.fullmatch(r"[0-9]{1,18}", str(self.kwargs.get(self.lookup_field, ""))):
+            raise NotFound()
+        return super().get_object()
 
     def get_queryset(self) -> QuerySet[Message]:
         if getattr(self, "swagger_fake_view", False):
@@ -132,6 +144,13 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
 
     @document(
         request=SendRequestSerializer,
+        examples=[
+            OpenApiExample(
+                "Two numbers",
+                value={"to": ["0912-345-678", "+886 987 654 321"], "body": "Your order shipped."},
+                request_only=True,
+            )
+        ],
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_HEADER,
@@ -255,6 +274,13 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
 
     @document(
         request=EstimateRequestSerializer,
+        examples=[
+            OpenApiExample(
+                "A Chinese text",
+                value={"to": ["0912345678", "0912"], "body": "您好，您的訂單已出貨。"},
+                request_only=True,
+            )
+        ],
         responses={200: EstimateSerializer},
         filters=False,
     )

@@ -218,3 +218,35 @@ def test_a_bad_number_filter_is_refused(make_user: Any, client_for: Any) -> None
 @pytest.mark.parametrize("pk", ["abc", "99999999999999999999999", "-1"])
 def test_a_malformed_id_is_not_found(make_user: Any, client_for: Any, pk: str) -> None:
     assert client_for(make_user("send_sms")).get(f"{API}messages/{pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["page_size=0", "page_size=abc", "page_size=1&page_size=2", "status=", "created_before="],
+)
+def test_malformed_query_parameters_are_refused(
+    make_user: Any, client_for: Any, query: str
+) -> None:
+    response = client_for(make_user("send_sms")).get(f"{API}messages/?{query}")
+
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()
+
+
+def test_a_page_size_over_the_maximum_is_lowered(make_user: Any, client_for: Any) -> None:
+    user = make_user("send_sms")
+    for _ in range(3):
+        stored_message("0912345678", created_by=user)
+
+    response = client_for(user).get(f"{API}messages/?page_size=100000")
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 3
+
+
+@pytest.mark.parametrize("pk", ["0.5", "%C2%84"])
+def test_a_malformed_id_gets_the_apis_json_404(make_user: Any, client_for: Any, pk: str) -> None:
+    response = client_for(make_user("send_sms")).get(f"{API}messages/{pk}/recipients/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"

@@ -329,3 +329,32 @@ def test_the_default_send_rate_is_60_a_minute() -> None:
     from django_smsgo.api.throttling import SendRateThrottle
 
     assert SendRateThrottle().get_rate() == "60/min"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"to": [912345678], "body": "Hi"}, "to"),
+        ({"to": ["0912345678"], "body": 5}, "body"),
+        ({"to": ["0912345678"], "body": "Hi", "reply": "yes"}, "reply"),
+        ({"to": ["0912345678"], "body": "Hi", "allow_duplicate": 1}, "allow_duplicate"),
+        ({"to": ["0912345678"], "body": "Hi", "reply_days": "3"}, "reply_days"),
+        ({"to": ["0912345678"], "body": "Hi", "wap_url": 0}, "wap_url"),
+    ],
+)
+def test_a_value_of_the_wrong_json_type_is_refused(
+    sender: Any, django_capture_on_commit_callbacks: Any, data: dict[str, Any], field: str
+) -> None:
+    response = post(sender, django_capture_on_commit_callbacks, data)
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert Message.objects.count() == 0
+
+
+def test_the_api_speaks_json_only(sender: Any, django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sender.post(f"{API}messages/", {"to": "0912345678", "body": "Hi"})
+
+    assert response.status_code == 415
+    assert Message.objects.count() == 0
