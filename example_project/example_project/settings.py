@@ -138,7 +138,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "smsgo-poll": {"task": "django_smsgo.tasks.poll_delivery_status", "schedule": 300.0},
     "smsgo-sweep": {"task": "django_smsgo.tasks.sweep", "schedule": 60.0},
-    "smsgo-balance": {"task": "django_smsgo.tasks.refresh_balance", "schedule": 3600.0},
+    "smsgo-balance": {"task": "django_smsgo.tasks.refresh_balance", "schedule": 1800.0},
 }
 
 # -- django-smsgo ---------------------------------------------------------------------
