@@ -27,7 +27,7 @@ CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 
-SMSGO = {
+SMSGO: dict[str, object] = {  # type: ignore[no-redef]
     **SMSGO,
     "API_URL": os.environ.get("SMSGO_FUZZ_GATEWAY", "http://127.0.0.1:9/sms_gw/"),
     "BACKUP_API_URL": os.environ.get("SMSGO_FUZZ_GATEWAY", "http://127.0.0.1:9/sms_gw/"),
