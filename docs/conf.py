@@ -35,5 +35,6 @@ html_theme_options = {
     "description": "SMS through smsgo (簡訊購) for Django",
     "fixed_sidebar": True,
 }
-exclude_patterns = ["_build"]
+# _generated/ holds fragments other pages include (the benchmark table), not pages.
+exclude_patterns = ["_build", "_generated"]
 language = "en"
