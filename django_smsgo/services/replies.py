@@ -19,7 +19,14 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from django_smsgo.conf import smsgo_settings
-from django_smsgo.models import Batch, Recipient, Reply, Suppression
+from django_smsgo.models import (
+    MSGID_MAX_LENGTH,
+    PHONE_MAX_LENGTH,
+    Batch,
+    Recipient,
+    Reply,
+    Suppression,
+)
 from django_smsgo.services.suppression import phone_variants, suppress
 from django_smsgo.signals import reply_received
 
@@ -103,6 +110,10 @@ def record_reply(
     (same msgid, number, text and timestamp) returns the stored one and changes
     nothing.
     """
+    _check_length("msgid", msgid, MSGID_MAX_LENGTH, required=True)
+    _check_length("srcaddr", srcaddr, PHONE_MAX_LENGTH, required=True)
+    _check_length("dstaddr", dstaddr, PHONE_MAX_LENGTH)
+    _check_length("encoding", encoding, Reply._meta.get_field("encoding").max_length or 8)
     sent_at: datetime | None
     if isinstance(timestamp, str) and timestamp.strip():
         try:
@@ -146,6 +157,13 @@ def record_reply(
             suppress(srcaddr, Suppression.Reason.OPT_OUT, note=smbody[:200], reply=reply)
         transaction.on_commit(lambda: reply_received.send(sender=Reply, reply=reply), robust=True)
     return reply
+
+
+def _check_length(name: str, value: str, limit: int, *, required: bool = False) -> None:
+    if required and not value:
+        raise ValueError(f"A reply needs a {name}.")
+    if len(value) > limit:
+        raise ValueError(f"Reply {name} {value[:40]!r} is longer than {limit} characters.")
 
 
 def _find_batch(msgid: str, batch_id: int | None) -> Batch | None:

@@ -36,7 +36,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from django_smsgo.client.statuses import DELIVERED, FINAL_STATE_DESCRIPTIONS, FINAL_STATES
-from django_smsgo.models import Batch, DeliveryReport, Message, Recipient
+from django_smsgo.models import (
+    MSGID_MAX_LENGTH,
+    PHONE_MAX_LENGTH,
+    Batch,
+    DeliveryReport,
+    Message,
+    Recipient,
+)
 from django_smsgo.services.states import settle
 from django_smsgo.services.suppression import phone_variants
 from django_smsgo.signals import delivery_report_received
@@ -85,6 +92,14 @@ def record_observation(
     this returns, the report is committed (unless the caller holds an outer
     transaction).
     """
+    if not msgid or len(msgid) > MSGID_MAX_LENGTH:
+        raise ValueError(
+            f"Report msgid {msgid[:40]!r} must have 1 to {MSGID_MAX_LENGTH} characters."
+        )
+    if phone is not None and len(phone) > PHONE_MAX_LENGTH:
+        raise ValueError(
+            f"Report phone {phone[:40]!r} is longer than {PHONE_MAX_LENGTH} characters."
+        )
     if source not in DeliveryReport.Source.values:
         raise ValueError(
             f"Unknown report source {source!r}: use one of {DeliveryReport.Source.values}."

@@ -240,3 +240,19 @@ def test_the_same_reply_arriving_again_is_stored_once(
         assert client.get(reply_path(batch), later).status_code == 200
     assert Reply.objects.count() == 2
     assert len(signal_log("reply")) == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"msgid": ""}, "needs a msgid"),
+        ({"srcaddr": "1" * 21}, "srcaddr '1+' is longer than 20"),
+        ({"encoding": "VERYLONGENC"}, "encoding 'VERYLONGENC' is longer than 8"),
+    ],
+)
+def test_record_reply_refuses_out_of_range_values(kwargs: dict[str, Any], message: str) -> None:
+    values: dict[str, Any] = {"msgid": MSGID, "srcaddr": "0912345678", "raw": {}, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        record_reply(**values)
+    assert Reply.objects.count() == 0

@@ -265,3 +265,18 @@ def test_report_on_uncertain_message_makes_it_submitted(
     with django_capture_on_commit_callbacks(execute=True):
         observe("ENROUTE", phone="0987654321", msgid="780", batch_id=batch.pk)
     assert Message.objects.get().status == Message.Status.SUBMITTED
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"msgid": ""}, "msgid '' must have 1 to 32"),
+        ({"msgid": "9" * 33}, "must have 1 to 32"),
+        ({"phone": "0" * 21}, "longer than 20"),
+    ],
+)
+def test_out_of_range_values_are_refused_naming_them(kwargs: dict[str, Any], message: str) -> None:
+    make_batch()
+    with pytest.raises(ValueError, match=message):
+        observe("DELIVRD", **kwargs)
+    assert DeliveryReport.objects.count() == 0
