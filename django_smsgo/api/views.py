@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -84,8 +85,6 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
     pagination_class = MessageCursorPagination
     filter_backends = [MessageFilterBackend]
     permission_classes = [MessagePermission]
-    # Digits only, and few enough for a 64-bit key: anything else is a 404
-    # before the database is asked.
     # Any path segment reaches the view, so a malformed id gets the API's JSON
     # 404 rather than the project's HTML one.
     lookup_value_regex = r"[^/]+"
@@ -123,9 +122,10 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
         page = paginator.paginate_queryset(recipients_of(message), request, view=self)
         # The links are built from base_url: point them at the recipients endpoint
         # even when this page is embedded in the message itself.
-        paginator.base_url = request.build_absolute_uri(
-            api_path(request, "message-recipients", message.pk)
-        )
+        base = api_path(request, "message-recipients", message.pk)
+        if "page_size" in request.query_params:
+            base += "?" + urlencode({"page_size": request.query_params["page_size"]})
+        paginator.base_url = request.build_absolute_uri(base)
         return {
             "next": paginator.get_next_link(),
             "previous": paginator.get_previous_link(),

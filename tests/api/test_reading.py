@@ -110,6 +110,7 @@ def test_recipients_come_in_pages_followed_by_next(make_user: Any, client_for: A
     assert f"/smsgo/api/messages/{message.pk}/recipients/" in next_url
     while next_url:
         page = client.get(next_url).json()
+        assert len(page["results"]) <= 3  # the page size is kept
         seen += [r["phone"] for r in page["results"]]
         next_url = page["next"]
 
