@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -26,15 +27,27 @@ from django_smsgo.admin import actions, views
 from django_smsgo.admin.stats import (
     TAIPEI,
     attach_counts,
+    cached_summary,
     last_balance,
     recipient_counts,
-    seven_day_summary,
     taipei_time,
 )
 from django_smsgo.models import Batch, DeliveryReport, Message, Recipient, Reply
 
 RECIPIENTS_PER_PAGE = 50
 HISTORY_SHOWN = 20
+
+
+class CountedPaginator(Paginator):
+    """A paginator that can be told its count instead of asking the database."""
+
+    known_count: int | None = None
+
+    @cached_property
+    def count(self) -> int:
+        if self.known_count is not None:
+            return self.known_count
+        return super().count
 
 
 class MessageChangeList(ChangeList):
@@ -68,7 +81,6 @@ class MessageAdmin(admin.ModelAdmin):
         "delivery",
         "points",
         "schedule",
-        "created_by",
         "created_at",
     ]
     list_display_links = ["number", "text"]
@@ -148,7 +160,7 @@ class MessageAdmin(admin.ModelAdmin):
             self.refuse_forbidden_action(request)
         context = {
             "title": _("SMS messages"),
-            "summary": seven_day_summary(),
+            "summary": cached_summary(),
             "balance": last_balance(),
             "can_refresh_balance": self.has_view_permission(request),
             **(extra_context or {}),
@@ -253,12 +265,18 @@ class MessageAdmin(admin.ModelAdmin):
         status_filter = request.GET.get("rstatus", "")
         phone_filter = request.GET.get("rq", "").strip()
         recipients = Recipient.objects.filter(message=message).select_related("batch")
+        known_count: int | None = counts.total
         if status_filter in Recipient.Status.values:
             recipients = recipients.filter(status=status_filter)
+            known_count = counts.by_status.get(status_filter, 0)
         if phone_filter:
             phone = number_search(phone_filter) or phone_filter
             recipients = recipients.filter(Q(phone__contains=phone) | Q(intended_phone=phone))
-        paginator = Paginator(recipients.order_by("pk"), RECIPIENTS_PER_PAGE)
+            known_count = None
+        paginator = CountedPaginator(recipients.order_by("pk"), RECIPIENTS_PER_PAGE)
+        if known_count is not None:
+            # The status counts were just read: no second COUNT over 100,000 rows.
+            paginator.known_count = known_count
         page = paginator.get_page(request.GET.get("rpage"))
         reports = (
             DeliveryReport.objects.filter(recipient__message=message)

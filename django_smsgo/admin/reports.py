@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
@@ -15,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from django_smsgo.models import BalanceSnapshot, DeliveryReport, Reply, Suppression
+from django_smsgo.services.suppression import phone_variants
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -128,8 +130,34 @@ class BalanceSnapshotAdmin(ReadOnlyAdmin):
     date_hierarchy = "checked_at"
 
 
+class SuppressionForm(forms.ModelForm):
+    """A number typed in any common form is stored the way the gateway spells it."""
+
+    class Meta:
+        model = Suppression
+        fields = ["phone", "reason", "note"]
+
+    def clean_phone(self) -> str:
+        from django_smsgo.client.numbers import normalize_number
+        from django_smsgo.exceptions import SmsgoValidationError
+
+        value = self.cleaned_data["phone"]
+        try:
+            phone = normalize_number(value)
+        except SmsgoValidationError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        existing = Suppression.objects.filter(phone__in=phone_variants(phone))
+        if self.instance.pk:
+            existing = existing.exclude(pk=self.instance.pk)
+        if existing.exists():
+            raise forms.ValidationError(_("This number is already on the list."))
+        return phone
+
+
 class SuppressionAdmin(admin.ModelAdmin):
     """Numbers that receive no marketing SMS; staff may add and remove them."""
+
+    form = SuppressionForm
 
     list_display = ["phone", "reason", "note", "created_at"]
     list_filter = ["reason", "created_at"]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
@@ -19,6 +20,14 @@ ADD = "/admin/django_smsgo/message/add/"
 ESTIMATE = "/admin/django_smsgo/message/estimate/"
 
 MakeStaff = Callable[..., User]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    """The change list's summary is cached for a minute; each test starts without it."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -70,9 +70,9 @@ def _launch() -> Iterator[Any]:
         browser.close()
 
 
-def open_page(chromium: Any, locale: str) -> Page:
+def open_page(chromium: Any, locale: str, width: int = 1360) -> Page:
     context = chromium.new_context(
-        locale=locale, viewport={"width": 1360, "height": 900}, timezone_id="Asia/Taipei"
+        locale=locale, viewport={"width": width, "height": 900}, timezone_id="Asia/Taipei"
     )
     context.set_default_timeout(15_000)
     return context.new_page()
@@ -173,3 +173,88 @@ def test_schedule_and_cancel_in_chinese(chromium: Any, console: Any, gateway: An
     shot(page, "zh-message-cancelled")
     page.goto(f"{base}/admin/django_smsgo/message/")
     shot(page, "zh-changelist")
+
+
+def seed_a_week(sender: Any) -> Message:
+    """A week of traffic: delivered, failed, uncertain, scheduled and draft messages."""
+    now = timezone.now()
+    texts = [
+        ("您的驗證碼為 482913，5 分鐘內有效。", 40, (38, 2, 0), 6),
+        ("Your parcel TW-88231 is out for delivery today.", 120, (111, 6, 3), 5),
+        ("週年慶最後一天！全館八折，結帳再折 100 元。", 260, (241, 12, 0), 3),
+        ("Reminder: your appointment is tomorrow at 10:30.", 75, (70, 2, 0), 2),
+        ("會員您好，您的點數即將到期，請於月底前使用。", 180, (150, 8, 0), 1),
+        ("Your table for 4 is ready. Please come to the front desk.", 30, (21, 0, 0), 0),
+    ]
+    biggest = None
+    for body, count, (delivered, failed, uncertain), days_ago in texts:
+        sent_at = now - timedelta(days=days_ago, hours=1)
+        waiting = count - delivered - failed - uncertain
+        message = Message.objects.create(
+            body=body,
+            body_hash=f"seed-{body}",
+            encoding="BIG5" if not body.isascii() else "ASCII",
+            status=Message.Status.COMPLETED if not waiting else Message.Status.SUBMITTED,
+            recipient_count=count,
+            estimated_points=count,
+            points_charged=count,
+            created_by=sender,
+            submitted_at=sent_at,
+        )
+        Message.objects.filter(pk=message.pk).update(created_at=sent_at)
+        statuses = (
+            [Recipient.Status.DELIVERED] * delivered
+            + [Recipient.Status.FAILED] * failed
+            + [Recipient.Status.UNCERTAIN] * uncertain
+            + [Recipient.Status.SUBMITTED] * waiting
+        )
+        Recipient.objects.bulk_create(
+            Recipient(
+                message=message,
+                phone=f"09{20_000_000 + days_ago * 1000 + n:08d}",
+                status=status,
+                gateway_status={"delivered": "DELIVRD", "failed": "UNDELIV"}.get(status, ""),
+                gateway_statuscode=0,
+                submitted_at=sent_at,
+                final_at=sent_at + timedelta(seconds=8)
+                if status in ("delivered", "failed")
+                else None,
+            )
+            for n, status in enumerate(statuses)
+        )
+        if biggest is None or count > biggest.recipient_count:
+            biggest = message
+    scheduled = Message.objects.create(
+        body="Flash sale starts Friday 9 am: 30% off everything.",
+        body_hash="seed-scheduled",
+        encoding="ASCII",
+        status=Message.Status.SCHEDULED,
+        recipient_count=500,
+        estimated_points=500,
+        created_by=sender,
+        send_at=now + timedelta(days=2),
+    )
+    Recipient.objects.bulk_create(
+        Recipient(message=scheduled, phone=f"09{30_000_000 + n:08d}", status="submitted")
+        for n in range(500)
+    )
+    assert biggest is not None
+    return biggest
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-TW"])
+def test_a_busy_week_looks_right(chromium: Any, console: Any, sender: Any, locale: str) -> None:
+    biggest = seed_a_week(sender)
+    page = open_page(chromium, locale, width=1600)
+    base = console.url
+    log_in(page, base)
+    prefix = "en" if locale == "en-US" else "zh"
+    bars = page.locator("#result_list .smsgo-bar")
+    expect(bars).to_have_count(7)
+    expect(page.locator("#smsgo-summary .smsgo-chart-stack")).to_have_count(7)
+    expect(page.locator("[data-figure=sent]")).to_have_text("705")
+    shot(page, f"{prefix}-changelist-week")
+    page.goto(f"{base}/admin/django_smsgo/message/{biggest.pk}/change/")
+    expect(page.locator("#smsgo-recipient-table tbody tr")).to_have_count(50)
+    expect(page.locator(".smsgo-pages")).to_contain_text("6")
+    shot(page, f"{prefix}-message-page")

@@ -73,6 +73,8 @@ def test_the_summary_counts_taiwan_days(make_message):
         submitted_at=now - timedelta(hours=1), status=R.FAILED
     )
     Recipient.objects.filter(pk=ids[3]).update(submitted_at=now - timedelta(days=30))  # too old
+    cancelled = make_message(1, body="Called back", recipient_status=R.CANCELLED)
+    cancelled.recipients.update(submitted_at=now - timedelta(hours=2))  # never left the gateway
     summary = seven_day_summary(now)
     days = {d.day.isoformat(): (d.sent, d.delivered, d.failed) for d in summary.days}
     assert len(days) == 7

@@ -162,3 +162,19 @@ def test_the_message_page_links_to_its_own_reports_and_replies(
     assert replies.status_code == 200
     assert list(reports.context["cl"].result_list) == [report]
     assert list(replies.context["cl"].result_list) == [reply]
+
+
+def test_staff_add_a_number_to_the_opt_out_list_in_any_form(django_user_model, client_as):
+    from django_smsgo.models import Suppression
+
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "pw-not-secret")
+    client = client_as(root)
+    url = "/admin/django_smsgo/suppression/add/"
+    response = client.post(url, {"phone": "+886 912-345-678", "reason": "manual", "note": "asked"})
+    assert response.status_code == 302
+    assert Suppression.objects.get().phone == "0912345678"
+    again = client.post(url, {"phone": "0912345678", "reason": "manual"})
+    assert "already on the list" in again.content.decode()
+    bad = client.post(url, {"phone": "12345", "reason": "manual"})
+    assert bad.status_code == 200
+    assert Suppression.objects.count() == 1

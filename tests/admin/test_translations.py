@@ -59,7 +59,7 @@ def test_the_console_speaks_traditional_chinese(client_as, sender, make_message)
     assert "立即傳送…" in page
 
 
-def test_model_names_statuses_and_permissions_are_translated():
+def test_model_names_statuses_and_permissions_are_translated(db):
     from django.contrib.auth.models import Permission
 
     from django_smsgo.models import Message

@@ -65,13 +65,8 @@
     function setupPreview(form) {
         var body = form.elements.body;
         var bubble = document.getElementById("smsgo-preview");
-        var foot = document.getElementById("smsgo-preview-foot");
         if (!body || !bubble) { return; }
         body.addEventListener("input", function () { bubble.textContent = body.value; });
-        form.addEventListener("smsgo:estimate", function (event) {
-            var data = event.detail;
-            foot.textContent = data.encoding ? data.encoding + " · " + data.characters : "";
-        });
     }
 
     function toggle(field, show) {
