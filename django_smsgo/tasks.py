@@ -21,12 +21,13 @@ def retry_countdown(retries: int) -> float:
     return float(smsgo_settings.SEND_RETRY_BACKOFF) * (2**retries)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=False, ignore_result=True)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def dispatch_message(self: Task, message_id: int) -> dict[str, Any]:
     """Send the queued recipients of a message (safe to run twice: claims prevent re-sends).
 
-    ``acks_late``: a worker that dies mid-run leaves the task to be redelivered;
-    the redelivered run sends only what no batch has claimed. When a request
+    ``acks_late`` and ``reject_on_worker_lost``: a worker that dies mid-run
+    leaves the task to be delivered again; that run sends only what no batch
+    has claimed. When a request
     surely did not reach the gateway the task retries itself with exponential
     backoff, ``SEND_RETRY_MAX`` times; the last attempt fails what is left.
     """

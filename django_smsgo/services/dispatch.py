@@ -293,8 +293,12 @@ def record_submitted(message: Message, batch: Batch, answer: SendResult) -> Batc
             status_reason="",
             updated_at=now,
         )
+        # dispatch_due_at doubles as a heartbeat: the sweeper leaves a message
+        # alone while its dispatch keeps recording answers.
         Message.objects.filter(pk=message.pk).update(
-            points_charged=F("points_charged") + (answer.points or 0), updated_at=now
+            points_charged=F("points_charged") + (answer.points or 0),
+            dispatch_due_at=now,
+            updated_at=now,
         )
         Message.objects.filter(pk=message.pk, submitted_at__isnull=True).update(submitted_at=now)
         batch.refresh_from_db()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -317,6 +319,34 @@ def test_sweeper_reenqueues_a_message_whose_enqueue_was_lost(
     assert sweeper.sweep().reenqueued == []
 
 
+@contextmanager
+def published(receiver: Callable[..., None]) -> Iterator[None]:
+    """Publish tasks to the broker for real (not eagerly), telling ``receiver`` about each.
+
+    The test settings' broker: in memory by default, Redis in CI; what was
+    published is purged afterwards so no worker ever runs it.
+    """
+    from celery.signals import before_task_publish
+
+    queues: set[str] = set()
+
+    def remember(routing_key: str | None = None, **kwargs: Any) -> None:
+        queues.add(routing_key or "celery")
+        receiver(routing_key=routing_key, **kwargs)
+
+    before_task_publish.connect(remember)
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = saved
+        before_task_publish.disconnect(remember)
+        with celery_app.connection_for_write() as conn:
+            for queue in queues:
+                conn.default_channel.queue_purge(queue)
+
+
 def test_priority_routes_to_its_queue(configure: Any, gateway: Simulator) -> None:
     configure(PRIORITY_QUEUES={"high": "sms-otp", "normal": None, "low": "sms-bulk"}, QUEUE="sms")
     from django_smsgo.services.sending import queue_for
@@ -329,37 +359,21 @@ def test_priority_routes_to_its_queue(configure: Any, gateway: Simulator) -> Non
     def record(sender: Any = None, headers: Any = None, routing_key: Any = None, **kw: Any) -> None:
         sent.append({"task": headers.get("task") if headers else None, "routing_key": routing_key})
 
-    from celery.signals import before_task_publish
-
-    before_task_publish.connect(record)
-    saved = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = "memory://"
-    try:
+    with published(record):
         send_sms("0912345678", "Code 1234", priority="high")
-    finally:
-        celery_app.conf.task_always_eager = saved
-        before_task_publish.disconnect(record)
     assert sent
     assert sent[0]["routing_key"] == "sms-otp"
 
 
 def test_task_arguments_carry_only_the_primary_key(gateway: Simulator) -> None:
-    from celery.signals import before_task_publish
 
     bodies: list[Any] = []
 
     def record(body: Any = None, **kwargs: Any) -> None:
         bodies.append(body)
 
-    before_task_publish.connect(record)
-    saved = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    try:
+    with published(record):
         message = send_sms("0912345678", "Secret code 9876")
-    finally:
-        celery_app.conf.task_always_eager = saved
-        before_task_publish.disconnect(record)
     args, kwargs, _ = bodies[0]
     assert args == [message.pk]
     assert kwargs == {}
