@@ -407,3 +407,33 @@ def test_staff_resend_of_uncertain_recipients_is_a_new_message(gateway: Simulato
     assert resent.status == Message.Status.SUBMITTED
     # The original recipients stay uncertain: nothing is re-sent implicitly.
     assert message.recipients.filter(status=Recipient.Status.UNCERTAIN).count() == 3
+
+
+def test_submitted_and_failed_signals_after_commit(gateway: Simulator) -> None:
+    from django.contrib.auth import get_user_model
+
+    from django_smsgo.signals import message_failed, message_submitted
+
+    seen: list[tuple[str, Any]] = []
+
+    def on_submitted(message: Message, batch: Batch, **kwargs: Any) -> None:
+        seen.append(("submitted", batch.msgid))
+
+    def on_failed(message: Message, reason: str, **kwargs: Any) -> None:
+        seen.append(("failed", reason))
+
+    message_submitted.connect(on_submitted)
+    message_failed.connect(on_failed)
+    try:
+        user = get_user_model().objects.create(username="staff")
+        sent = send_sms(numbers(2), "Hello", created_by=user)
+        gateway.fault("code", endpoint="sendsms.aspx", count=1, code=-8)
+        send_sms(numbers(2, start=10), "Hello")
+    finally:
+        message_submitted.disconnect(on_submitted)
+        message_failed.disconnect(on_failed)
+    assert sent.created_by == user
+    assert seen[0] == ("submitted", sent.batches.get().msgid)
+    assert seen[1][0] == "failed"
+    assert "gateway code -8" in seen[1][1]
+    assert len(seen) == 2
