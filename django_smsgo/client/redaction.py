@@ -1,9 +1,10 @@
-"""Keeps the account password out of log lines.
+"""Keeps the account password, and the vendor's callback URLs, out of log lines.
 
 The gateway only speaks GET, so the password travels in the query string;
 ``urllib3.connectionpool`` logs every request line (query string included) at
 DEBUG. A filter on urllib3's and requests' loggers rewrites such records before
-any handler sees them.
+any handler sees them. The ``response`` and ``replyurl`` parameters are masked
+too: a vendor's callback URLs usually carry a secret of their own.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 from urllib.parse import quote, quote_plus
 
 MASK = "********"
-_PASSWORD_PARAM = re.compile(r"(password=)[^&\s\"']*", re.IGNORECASE)
+_SECRET_PARAMS = re.compile(r"((?:password|response|replyurl)=)[^&\s\"']*", re.IGNORECASE)
 # Loggers that may write a request URL. A filter attached to a logger only
 # sees that logger's own records, so each one is listed.
 REDACTED_LOGGERS = (
@@ -30,7 +31,8 @@ REDACTED_LOGGERS = (
 
 
 class PasswordFilter(logging.Filter):
-    """Masks ``password=…`` query parameters and every registered password in a record."""
+    """Masks ``password=``, ``response=`` and ``replyurl=`` parameters and every registered
+    password in a record."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -46,7 +48,7 @@ class PasswordFilter(logging.Filter):
 
     def redact(self, text: str) -> str:
         """``text`` with every password masked."""
-        text = _PASSWORD_PARAM.sub(r"\1" + MASK, text)
+        text = _SECRET_PARAMS.sub(r"\1" + MASK, text)
         with self._lock:
             secrets = sorted(self._secrets, key=len, reverse=True)
         for secret in secrets:
@@ -83,5 +85,5 @@ def install_redaction(secret: str) -> PasswordFilter:
 
 
 def redact(text: str) -> str:
-    """``text`` with every registered password and ``password=`` parameter masked."""
+    """``text`` with every registered password and secret-bearing parameter masked."""
     return _filter.redact(text)

@@ -117,3 +117,20 @@ def test_reprs_hide_the_password(primary):
         assert_clean(str(Credentials("tester", PASSWORD)))
     finally:
         client.close()
+
+
+def test_callback_urls_in_the_request_line_are_masked(captured, primary, make_client):
+    token = "0123456789abcdef0123456789abcdef"
+    primary.expect_request(BASE + "sendsms.aspx").respond_with_data(
+        b"msgid=100101121234567\nstatuscode=0\nstatusstr=OK\npoint=1\n"
+    )
+    make_client(base_url(primary)).send(
+        ["0912345678"],
+        "hello",
+        response=f"https://example.com/smsgo/report/7/{token}/",
+        replyurl=f"https://example.com/smsgo/reply/7/{token}/",
+    )
+    log = captured.stream.getvalue()
+    assert "response=********" in log
+    assert "replyurl=********" in log
+    assert token not in log
