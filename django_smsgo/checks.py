@@ -5,6 +5,7 @@ Each check id is documented in ``docs/checks.rst``.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -173,3 +174,57 @@ def _check_callback_routes() -> list[CheckMessage]:
             )
         ]
     return []
+
+
+def _string_list_error(name: str, value: object) -> str | None:
+    """Why ``value`` is not a list of non-empty strings, or None when it is."""
+    if not isinstance(value, list | tuple):
+        return f"SMSGO {name} must be a list of strings, got {type(value).__name__}."
+    empty = [item for item in value if not isinstance(item, str) or not item.strip()]
+    if empty:
+        return f"SMSGO {name} holds empty or non-string entries: {empty!r}."
+    return None
+
+
+@register(Tags.security)
+def check_callback_access(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The callback allow-list, the proxy header, the previous tokens and the opt-out keywords."""
+    if not _settings_are_valid():
+        return []
+    messages: list[CheckMessage] = []
+    networks = smsgo_settings.CALLBACK_ALLOWED_IPS
+    if networks is not None:
+        problem = _string_list_error("CALLBACK_ALLOWED_IPS", networks)
+        if problem is None:
+            invalid = [net for net in networks if not _is_network(net)]
+            if invalid:
+                problem = (
+                    f"SMSGO CALLBACK_ALLOWED_IPS holds entries that are not addresses or "
+                    f"networks: {invalid!r}."
+                )
+        if problem:
+            messages.append(Error(problem, hint="e.g. ['203.0.113.0/24'].", id="smsgo.E008"))
+    if smsgo_settings.CALLBACK_TRUSTED_PROXY_HEADER and networks is None:
+        messages.append(
+            Warning(
+                "SMSGO CALLBACK_TRUSTED_PROXY_HEADER is set without CALLBACK_ALLOWED_IPS: "
+                "the header is only read to check the allow-list, so it does nothing.",
+                id="smsgo.W004",
+            )
+        )
+    for name, check_id in (
+        ("CALLBACK_PREVIOUS_TOKENS", "smsgo.E009"),
+        ("OPT_OUT_KEYWORDS", "smsgo.E010"),
+    ):
+        problem = _string_list_error(name, smsgo_settings.user_settings[name])
+        if problem:
+            messages.append(Error(problem, id=check_id))
+    return messages
+
+
+def _is_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True

@@ -80,3 +80,33 @@ def test_reply_url_longer_than_the_gateway_accepts() -> None:
     long_origin = "https://" + "a" * 250 + ".example.com"
     assert "smsgo.E007" in smsgo_check_ids(CALLBACK_BASE_URL=long_origin)
     assert "smsgo.E007" not in smsgo_check_ids(CALLBACK_BASE_URL="https://example.com")
+
+
+@pytest.mark.parametrize("networks", ["203.0.113.0/24", ["not-an-address"], ["10.0.0.0/8", ""]])
+def test_callback_allow_list_must_hold_networks(networks: object) -> None:
+    assert "smsgo.E008" in smsgo_check_ids(CALLBACK_ALLOWED_IPS=networks)
+
+
+def test_valid_callback_allow_list_passes() -> None:
+    ids = smsgo_check_ids(CALLBACK_ALLOWED_IPS=["203.0.113.7", "2001:db8::/32"])
+    assert "smsgo.E008" not in ids
+
+
+def test_proxy_header_without_allow_list_warns() -> None:
+    assert "smsgo.W004" in smsgo_check_ids(CALLBACK_TRUSTED_PROXY_HEADER="HTTP_X_FORWARDED_FOR")
+    assert "smsgo.W004" not in smsgo_check_ids(
+        CALLBACK_TRUSTED_PROXY_HEADER="HTTP_X_FORWARDED_FOR", CALLBACK_ALLOWED_IPS=["10.0.0.0/8"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "check_id"),
+    [
+        ("CALLBACK_PREVIOUS_TOKENS", "old-token", "smsgo.E009"),
+        ("CALLBACK_PREVIOUS_TOKENS", ["old-token", ""], "smsgo.E009"),
+        ("OPT_OUT_KEYWORDS", "STOP", "smsgo.E010"),
+        ("OPT_OUT_KEYWORDS", ["STOP", None], "smsgo.E010"),
+    ],
+)
+def test_string_lists(name: str, value: object, check_id: str) -> None:
+    assert check_id in smsgo_check_ids(**{name: value})
