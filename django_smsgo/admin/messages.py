@@ -24,6 +24,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from django_smsgo.admin import actions, views
+from django_smsgo.admin.display import delivery_bar
 from django_smsgo.admin.stats import (
     TAIPEI,
     attach_counts,
@@ -198,10 +199,7 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("delivery"))
     def delivery(self, message: Message) -> str:
-        from django.template.loader import render_to_string
-
-        counts = getattr(message, "delivery_counts", None)
-        return render_to_string("django_smsgo/admin/delivery_bar.html", {"counts": counts})
+        return delivery_bar(getattr(message, "delivery_counts", None))
 
     @admin.display(description=_("schedule (Taiwan)"), ordering="send_at")
     def schedule(self, message: Message) -> str:
@@ -299,6 +297,7 @@ class MessageAdmin(admin.ModelAdmin):
             if message.send_at
             else None,
             "counts": counts,
+            "delivery_bar": delivery_bar(counts),
             "page": page,
             "paginator": paginator,
             "status_filter": status_filter,

@@ -1,0 +1,45 @@
+"""Small pieces of HTML the console repeats on every row: the delivery bar."""
+
+from __future__ import annotations
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from django_smsgo.admin.stats import DeliveryCounts
+
+
+def delivery_bar(counts: DeliveryCounts | None) -> SafeString:
+    """The bar (delivered / pending / uncertain / failed / cancelled) and the counts under it.
+
+    Built in Python rather than from a template: the change list draws one
+    per row, and this keeps a page of 50 rows cheap.
+    """
+    if counts is None or not counts.total:
+        return format_html('<span class="smsgo-bar-counts">{}</span>', "—")
+    label = _("%(delivered)s delivered, %(pending)s pending, %(failed)s failed") % {
+        "delivered": counts.delivered,
+        "pending": counts.pending,
+        "failed": counts.failed,
+    }
+    parts = format_html_join(
+        "",
+        '<span class="{}" style="width: {}%" title="{}"></span>',
+        ((name, f"{width:.1f}", count) for name, count, width in counts.segments()),
+    )
+    figures = [
+        format_html('<b class="delivered">{}</b> {}', counts.delivered, _("delivered")),
+        format_html("<b>{}</b> {}", counts.pending, _("pending")),
+    ]
+    if counts.uncertain:
+        figures.append(
+            format_html('<b class="uncertain">{}</b> {}', counts.uncertain, _("uncertain"))
+        )
+    figures.append(format_html('<b class="failed">{}</b> {}', counts.failed, _("failed")))
+    return format_html(
+        '<div class="smsgo-bar" role="img" aria-label="{}">{}</div>'
+        '<div class="smsgo-bar-counts">{}</div>',
+        label,
+        parts,
+        format_html_join(" · ", "{}", ((f,) for f in figures)),
+    )
