@@ -206,16 +206,27 @@ def test_callback_storm(callback_server: str, settings: Any, figures: Callable[.
 
 
 def block_database(name: str, blocked: bool) -> None:
-    """Refuse (or allow again) new connections to the test database; drop the others."""
+    """Refuse (or allow again) new connections to the test database; drop the others but ours."""
+    import psycopg
+
+    settings_dict = connection.settings_dict
     with connection.cursor() as cursor:
-        cursor.execute(
-            f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {"false" if blocked else "true"}'
-        )
+        cursor.execute("SELECT pg_backend_pid()")
+        own_pid = cursor.fetchone()[0]
+    with psycopg.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        allow = "false" if blocked else "true"
+        admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {allow}')
         if blocked:
-            cursor.execute(
+            admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                [name],
+                "WHERE datname = %s AND pid <> %s",
+                [name, own_pid],
             )
 
 
@@ -259,6 +270,7 @@ def test_report_while_the_database_is_down_is_not_acknowledged_then_stored(
         "delivery reports while the database is unavailable",
         sent=len(numbers),
         first_attempts_acknowledged=sum(1 for a in first_attempts if a.get("acknowledged")),
+        first_answers=sorted({str(a.get("http_status")) for a in first_attempts}),
         attempts=len(attempts),
         acknowledged=len(acknowledged),
         stored=delivered.count(),

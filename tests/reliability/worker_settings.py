@@ -11,6 +11,10 @@ from tests.settings import *  # noqa: F403
 from tests.settings import SMSGO as BASE_SMSGO
 
 SMSGO = {**BASE_SMSGO, **json.loads(os.environ.get("RELIABILITY_SMSGO", "{}"))}
+# Persistent connections, as a production server keeps them (health-checked, so a
+# connection the database dropped is replaced instead of failing a request).
+DATABASES["default"]["CONN_MAX_AGE"] = 60  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 LOGGING = {
