@@ -102,6 +102,7 @@ def sweep() -> dict[str, Any]:
     return {
         "expired_batches": result.expired_batches,
         "reenqueued": result.reenqueued,
+        "settled": result.settled,
         "now_submitted": result.now_submitted,
         "reports_applied": result.reports_applied,
     }

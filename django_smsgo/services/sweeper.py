@@ -6,6 +6,8 @@
 * A message still queued or sending whose dispatch is overdue by
   ``ENQUEUE_SWEEP_AGE`` seconds (its enqueue was lost, e.g. the broker was down
   at commit) and that still has unclaimed recipients is enqueued again.
+* A message left ``sending`` with nothing to claim (its worker died after
+  the last batch) is settled from its recipients.
 * A scheduled message whose time has come becomes ``submitted``.
 * Reports that arrived before their batch was recorded are applied.
 """
@@ -37,6 +39,7 @@ class SweepResult:
 
     expired_batches: list[int] = field(default_factory=list)
     reenqueued: list[int] = field(default_factory=list)
+    settled: list[int] = field(default_factory=list)
     now_submitted: list[int] = field(default_factory=list)
     reports_applied: int = 0
 
@@ -46,6 +49,7 @@ def sweep() -> SweepResult:
     result = SweepResult()
     result.expired_batches = expire_leases()
     result.reenqueued = reenqueue_stale()
+    result.settled = settle_stalled()
     result.now_submitted = start_due_scheduled()
     result.reports_applied = apply_all_pending_reports()
     return result
@@ -96,6 +100,23 @@ def reenqueue_stale() -> list[int]:
             enqueue_dispatch(message)
             enqueued.append(message.pk)
     return enqueued
+
+
+def settle_stalled() -> list[int]:
+    """Settle ``sending`` messages with nothing left to claim whose dispatch stopped.
+
+    A worker that died after recording its last batch but before settling the
+    message would leave it ``sending``; its recipients tell what it is.
+    """
+    cutoff = timezone.now() - timedelta(seconds=smsgo_settings.ENQUEUE_SWEEP_AGE)
+    unclaimed = Recipient.objects.filter(
+        message_id=OuterRef("pk"), status=Recipient.Status.QUEUED, batch__isnull=True
+    )
+    in_flight = Batch.objects.filter(message_id=OuterRef("pk"), state=Batch.State.CLAIMED)
+    stalled = Message.objects.filter(
+        status=Message.Status.SENDING, dispatch_due_at__lt=cutoff
+    ).exclude(Exists(unclaimed) | Exists(in_flight))
+    return [m.pk for m in stalled if settle(m) != Message.Status.SENDING]
 
 
 def start_due_scheduled() -> list[int]:

@@ -437,3 +437,19 @@ def test_submitted_and_failed_signals_after_commit(gateway: Simulator) -> None:
     assert seen[1][0] == "failed"
     assert "gateway code -8" in seen[1][1]
     assert len(seen) == 2
+
+
+def test_sweeper_settles_a_message_whose_worker_died_before_settling(
+    gateway: Simulator, configure: Any
+) -> None:
+    configure(ENQUEUE_SWEEP_AGE=60)
+    message = _queued(numbers(3))
+    dispatch.dispatch_message(message.pk)
+    # As if the worker had died between recording the batch and settling.
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.SENDING, dispatch_due_at=timezone.now() - timedelta(seconds=61)
+    )
+    assert sweeper.sweep().settled == [message.pk]
+    message.refresh_from_db()
+    assert message.status == Message.Status.SUBMITTED
+    assert len(send_requests(gateway)) == 1
