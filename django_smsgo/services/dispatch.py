@@ -104,9 +104,17 @@ def dispatch_message(
         result.status = message.status if message else ""
         return result
     backend = backend or get_backend()
-    if message.status == Message.Status.QUEUED and not _first_request_checks(message, backend):
-        result.status = message.status
-        return result
+    if message.status == Message.Status.QUEUED:
+        try:
+            go_on = _first_request_checks(message, backend)
+        except (GatewayError, TransportError) as exc:
+            # The balance could not be asked; nothing was sent: try again later.
+            logger.warning("Balance check before message %s failed: %s", message.pk, exc)
+            result.retry, result.reason, result.status = True, str(exc), message.status
+            return result
+        if not go_on:
+            result.status = message.status
+            return result
     transition(message, Message.Status.SENDING)
     while True:
         if _expire_if_due(message):

@@ -453,3 +453,15 @@ def test_sweeper_settles_a_message_whose_worker_died_before_settling(
     message.refresh_from_db()
     assert message.status == Message.Status.SUBMITTED
     assert len(send_requests(gateway)) == 1
+
+
+def test_balance_check_failure_before_the_first_request_is_retried(gateway: Simulator) -> None:
+    message = _queued(numbers(60))
+    BalanceSnapshot.objects.create(points=10)
+    gateway.fault("http500", endpoint="query_point.asp", count=1)
+    first = dispatch.dispatch_message(message.pk)
+    assert first.retry
+    assert "HTTP 500" in first.reason
+    assert send_requests(gateway) == []
+    second = dispatch.dispatch_message(message.pk)
+    assert second.submitted == 2
