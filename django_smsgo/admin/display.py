@@ -27,15 +27,18 @@ def delivery_bar(counts: DeliveryCounts | None) -> SafeString:
         '<span class="{}" style="width: {}%" title="{}"></span>',
         ((name, f"{width:.1f}", count) for name, count, width in counts.segments()),
     )
-    figures = [
-        format_html('<b class="delivered">{}</b> {}', counts.delivered, _("delivered")),
-        format_html("<b>{}</b> {}", counts.pending, _("pending")),
+    parts_shown = [
+        ("delivered", counts.delivered, _("delivered")),
+        ("", counts.pending, _("pending")),
     ]
     if counts.uncertain:
-        figures.append(
-            format_html('<b class="uncertain">{}</b> {}', counts.uncertain, _("uncertain"))
-        )
-    figures.append(format_html('<b class="failed">{}</b> {}', counts.failed, _("failed")))
+        parts_shown.append(("uncertain", counts.uncertain, _("uncertain")))
+    parts_shown.append(("failed", counts.failed, _("failed")))
+    # One span per figure, so a narrow column wraps between figures, not inside one.
+    figures = [
+        format_html('<span><b class="{}">{}</b> {}</span>', css, count, word)
+        for css, count, word in parts_shown
+    ]
     return format_html(
         '<div class="smsgo-bar" role="img" aria-label="{}">{}</div>'
         '<div class="smsgo-bar-counts">{}</div>',

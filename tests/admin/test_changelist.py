@@ -26,7 +26,7 @@ def test_each_message_shows_its_delivery_bar_and_counts(client_as, sender, make_
     assert (counts.delivered, counts.pending, counts.failed) == (6, 3, 1)
     content = response.content.decode()
     assert '<span class="delivered" style="width: 60.0%"' in content
-    assert "6</b> delivered" in content
+    assert '<b class="delivered">6</b> delivered' in content
 
 
 def test_filters_by_status_and_creator(client_as, sender, viewer, make_message):
