@@ -90,8 +90,8 @@ def run(simulator: SimulatorProcess, quick: bool) -> tuple[list[Row], int]:
     simulator.reset(latency=LATENCY)
     before = simulator.state()
     naive_seconds = naive_send(simulator, numbers(sample, first=60_000_000), "naive baseline")
-    naive_requests = len(simulator.requests("sendsms.aspx"))
     naive_connections = simulator.connections_since(before)
+    naive_requests = len(simulator.requests("sendsms.aspx"))
     naive_full = naive_seconds / sample * count
     print(
         f"  naive: {sample} numbers, {naive_requests} requests, {naive_connections} connections, "
@@ -114,6 +114,7 @@ def run(simulator: SimulatorProcess, quick: bool) -> tuple[list[Row], int]:
         requests = len(simulator.requests("sendsms.aspx"))
         duplicates = simulator.duplicates()
         lower_bound = requests * LATENCY / tasks
+        label = "1 task" if tasks == 1 else f"{tasks} tasks on one message"
         print(
             f"  app, {tasks} task(s) on a {concurrency}-process worker: {requests} requests, "
             f"{connections} connections, dispatch {fmt_seconds(figures['dispatch'])}"
@@ -121,12 +122,14 @@ def run(simulator: SimulatorProcess, quick: bool) -> tuple[list[Row], int]:
             f" submitted {figures['submitted']}, duplicates {duplicates}",
             flush=True,
         )
+        if requests != -(-count // 50):
+            raise SystemExit(f"dispatch made {requests} send requests for {count} numbers")
         if figures["submitted"] != count or duplicates["extra_sends"]:
             raise SystemExit(f"dispatch benchmark: {figures} {duplicates}")
         rows.append(
             Row(
-                f"1. dispatch {count:,} recipients, {tasks} task(s)",
-                f"{requests} requests, {connections} connections, "
+                f"1. dispatch {count:,} recipients, {label}",
+                f"{requests} requests, {connections} connection{'s' if connections != 1 else ''}, "
                 f"{fmt_seconds(figures['dispatch'])}",
                 f"lower bound {requests} x {LATENCY * 1000:.0f} ms / {tasks} = "
                 f"{fmt_seconds(lower_bound)}",
@@ -136,7 +139,7 @@ def run(simulator: SimulatorProcess, quick: bool) -> tuple[list[Row], int]:
         )
         rows.append(
             Row(
-                f"1. dispatch {count:,} recipients, {tasks} task(s), vs. naive",
+                f"1. dispatch {count:,} recipients, {label}, vs. naive",
                 f"{fmt_seconds(figures['dispatch'])}",
                 f"naive: {count:,} requests, {count:,} connections, {fmt_seconds(naive_full)} "
                 f"(scaled from {sample} measured)",
