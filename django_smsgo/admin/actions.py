@@ -299,14 +299,14 @@ def _cancel(
             continue
         refused = outcome.refused
         if refused:
-            modeladmin.message_user(
-                request,
+            msgids = ", ".join(f"{b.msgid} ({b.statusstr})" for b in refused)
+            template = (
                 _("Message #%(id)s was cancelled only in part: the gateway refused %(msgids)s.")
-                % {
-                    "id": message.pk,
-                    "msgids": ", ".join(f"{b.msgid} ({b.statusstr})" for b in refused),
-                },
-                messages.WARNING,
+                if outcome.partial or outcome.cancelled_locally
+                else _("Message #%(id)s was not cancelled: the gateway refused %(msgids)s.")
+            )
+            modeladmin.message_user(
+                request, template % {"id": message.pk, "msgids": msgids}, messages.WARNING
             )
         else:
             done += 1

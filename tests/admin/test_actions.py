@@ -205,3 +205,48 @@ def test_resend_with_nothing_failed_says_so(client_as, sender, make_message):
     response = act(client_as(sender), "resend_failed", done)
     assert response.status_code == 302
     assert "No recipient of the selected messages failed" in shown(response)
+
+
+# -- when the gateway says no -------------------------------------------------
+
+
+def test_a_refresh_the_gateway_refuses_is_reported(client_as, sender, gateway):
+    message = send_sms(["0912345678"], "Status please")
+    gateway.fault("code", endpoint="queryBulk.asp", code=-2)
+    response = act(client_as(sender), "refresh_status", message)
+    assert "The gateway could not be asked" in shown(response)
+    assert message.recipients.get().status == Recipient.Status.SUBMITTED
+
+
+def test_a_cancel_the_gateway_refuses_is_reported_and_nothing_changes(client_as, sender, gateway):
+    message = send_sms(["0912345678"], "Tomorrow", send_at=timezone.now() + timedelta(days=1))
+    gateway.fault("code", endpoint="sendsms_cancel.asp", code=-1)
+    response = act(client_as(sender), "cancel_messages", message, confirm=True)
+    assert f"Message #{message.pk} was not cancelled: the gateway refused" in shown(response)
+    message.refresh_from_db()
+    assert message.status == Message.Status.SCHEDULED
+    assert message.recipients.get().status == Recipient.Status.SUBMITTED
+
+
+def test_a_resend_the_balance_cannot_pay_is_refused(client_as, sender, gateway, make_message):
+    original = make_message(
+        3, status=Message.Status.FAILED, recipient_status=Recipient.Status.FAILED
+    )
+    BalanceSnapshot.objects.create(points=2)
+    client = client_as(sender)
+    page = act(client, "resend_failed", original)
+    assert page.context["short_of_points"] is True
+    response = act(client, "resend_failed", original, confirm=True, ticket=page.context["ticket"])
+    assert "was not resent" in shown(response)
+    assert not Message.objects.filter(resend_of=original).exists()
+    assert send_requests(gateway) == []
+
+
+def test_a_partial_cancel_says_which_msgids_the_gateway_refused(client_as, sender, gateway):
+    numbers = [f"09120000{n:02d}" for n in range(60)]  # two requests of 50 and 10
+    message = send_sms(numbers, "Tomorrow", send_at=timezone.now() + timedelta(days=1))
+    gateway.fault("code", endpoint="sendsms_cancel.asp", code=-1, count=1)
+    response = act(client_as(sender), "cancel_messages", message, confirm=True)
+    assert "cancelled only in part: the gateway refused" in shown(response)
+    statuses = list(message.recipients.values_list("status", flat=True))
+    assert sorted(set(statuses)) == [Recipient.Status.CANCELLED, Recipient.Status.SUBMITTED]

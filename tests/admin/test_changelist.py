@@ -113,3 +113,10 @@ def test_check_now_asks_the_gateway_for_the_balance(client_as, sender, gateway):
     assert response.status_code == 302
     assert BalanceSnapshot.objects.get().points == gateway.balance("tester")
     assert client_as(sender).get(CHANGELIST + "balance/refresh/").status_code == 405
+
+
+def test_check_now_reports_a_gateway_that_cannot_answer(client_as, sender, gateway):
+    gateway.fault("http500", endpoint="query_point.asp")
+    response = client_as(sender).post(CHANGELIST + "balance/refresh/", follow=True)
+    assert "The balance could not be read" in response.content.decode()
+    assert not BalanceSnapshot.objects.exists()
