@@ -31,7 +31,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -44,6 +44,7 @@ from django_smsgo.models import (
     Message,
     Recipient,
 )
+from django_smsgo.services import reports_postgres
 from django_smsgo.services.states import settle
 from django_smsgo.services.suppression import phone_variants
 from django_smsgo.signals import delivery_report_received
@@ -60,6 +61,7 @@ OPEN_STATUSES = (
 )
 
 _STATUS_FIELD_LENGTH = DeliveryReport._meta.get_field("statusstr").max_length or 32
+_SOURCES = frozenset(DeliveryReport.Source.values)
 
 
 def normalise_state(statusstr: str) -> str:
@@ -100,16 +102,29 @@ def record_observation(
         raise ValueError(
             f"Report phone {phone[:40]!r} is longer than {PHONE_MAX_LENGTH} characters."
         )
-    if source not in DeliveryReport.Source.values:
+    if source not in _SOURCES:
         raise ValueError(
             f"Unknown report source {source!r}: use one of {DeliveryReport.Source.values}."
         )
+    statusstr = statusstr.strip()[:_STATUS_FIELD_LENGTH]
+    if batch_id is not None and reports_postgres.supports(DEFAULT_DB_ALIAS):
+        report = _record_in_one_statement(
+            msgid=msgid,
+            phone=phone,
+            statuscode=statuscode,
+            statusstr=statusstr,
+            source=source,
+            raw=raw,
+            batch_id=batch_id,
+        )
+        if report is not None:
+            return report
     with transaction.atomic():
         report = DeliveryReport(
             msgid=msgid,
             phone=phone or "",
             statuscode=statuscode,
-            statusstr=statusstr.strip()[:_STATUS_FIELD_LENGTH],
+            statusstr=statusstr,
             source=source,
             raw=dict(raw),
         )
@@ -180,6 +195,57 @@ def apply_all_pending_reports() -> int:
         state=Batch.State.CLAIMED
     )
     return sum(apply_pending_reports(batch) for batch in batches)
+
+
+def _record_in_one_statement(
+    *,
+    msgid: str,
+    phone: str | None,
+    statuscode: int | None,
+    statusstr: str,
+    source: str,
+    raw: Mapping[str, Any],
+    batch_id: int,
+) -> DeliveryReport | None:
+    """The common report in one round trip on PostgreSQL; None when it needs the general path.
+
+    Same rules and same effects as the general path (see
+    :mod:`django_smsgo.services.reports_postgres` for how concurrency is kept
+    safe); the message is checked after commit only when this report may have
+    finished it.
+    """
+    state = normalise_state(statusstr)
+    final = state in FINAL_STATES
+    recorded = reports_postgres.record(
+        alias=DEFAULT_DB_ALIAS,
+        batch_id=batch_id,
+        msgid=msgid,
+        phones=sorted(phone_variants(phone)) if phone is not None else None,
+        phone=phone or "",
+        statuscode=statuscode,
+        statusstr=statusstr,
+        state=state,
+        final=final,
+        final_status=Recipient.Status.DELIVERED if state == DELIVERED else Recipient.Status.FAILED,
+        status_reason="" if state == DELIVERED else FINAL_STATE_DESCRIPTIONS.get(state, ""),
+        source=source,
+        raw=raw,
+        now=timezone.now(),
+    )
+    if recorded is None:
+        return None
+    report = recorded.report
+    if report.outcome == Outcome.CONFLICT:
+        _log_conflict(
+            report,
+            recorded.recipient,
+            state,
+            normalise_state(recorded.previous_gateway_status),
+        )
+    elif recorded.may_finish_message:
+        _settle_message_after_commit(recorded.recipient.message_id)
+    _after_apply(report)
+    return report
 
 
 # --- internals -------------------------------------------------------------------------------
@@ -294,16 +360,7 @@ def _apply_to_recipient(recipient: Recipient, report: DeliveryReport) -> str:
             return Outcome.STALE
         if state == known:
             return Outcome.DUPLICATE
-        logger.warning(
-            "Conflicting final state for msgid %s number %s: %s after %s (recipient %s is %s); "
-            "the first one stays.",
-            report.msgid,
-            recipient.phone,
-            state,
-            known or "none",
-            recipient.pk,
-            recipient.status,
-        )
+        _log_conflict(report, recipient, state, known)
         return Outcome.CONFLICT
     now = timezone.now()
     was_uncertain = recipient.status == Recipient.Status.UNCERTAIN
@@ -336,6 +393,19 @@ def _apply_to_recipient(recipient: Recipient, report: DeliveryReport) -> str:
     if state in FINAL_STATES or was_uncertain:
         _settle_message_after_commit(recipient.message_id, always=was_uncertain)
     return Outcome.APPLIED
+
+
+def _log_conflict(report: DeliveryReport, recipient: Recipient, state: str, known: str) -> None:
+    logger.warning(
+        "Conflicting final state for msgid %s number %s: %s after %s (recipient %s is %s); "
+        "the first one stays.",
+        report.msgid,
+        recipient.phone,
+        state,
+        known or "none",
+        recipient.pk,
+        recipient.status,
+    )
 
 
 def _settle_message_after_commit(message_id: int, *, always: bool = False) -> None:

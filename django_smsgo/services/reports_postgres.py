@@ -1,0 +1,382 @@
+"""A delivery report on PostgreSQL in one statement: lock, decide, change, log.
+
+The common report (its batch id known from the callback URL, the batch sent
+and its msgid stored, one recipient matching) is recorded by one
+data-modifying statement that, in a single round trip:
+
+1. locks the matching recipient (``FOR NO KEY UPDATE``: the newest version of
+   the row, waiting for a concurrent report on it to commit first),
+2. decides the outcome from that newest version, with the same rules as
+   :mod:`django_smsgo.services.reports`,
+3. changes the recipient only when the outcome is ``applied``,
+4. inserts the ``DeliveryReport`` row with its outcome, and
+5. for a final state, looks for another recipient of the message that is
+   still open and that no concurrent report holds (``FOR SHARE SKIP
+   LOCKED``); finding one proves this report did not finish the message.
+
+Run in autocommit, the statement is its own transaction: when it returns, the
+report is committed. Anything else (a batch still being sent, a msgid to
+adopt or that contradicts the batch, an ``uncertain`` recipient, no single
+matching recipient, a stored state whose spelling SQL might compare
+differently from Python) makes the statement write nothing and return no row;
+the caller then takes the general path.
+
+Why step 5 is enough to settle every message: a report that found such a
+recipient holds a share lock on it until it commits, so that recipient was
+still open when the report committed and the report was not the last one. The
+report that does finish a message therefore found none, and checks again after
+its commit; a report on another recipient that was running at the same time
+either committed before that check (and is seen) or was itself waiting for a
+lock held by this report, and then sees this report's change when it checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from django.db import DatabaseError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from django_smsgo.models import Batch, DeliveryReport, Recipient
+
+Outcome = DeliveryReport.Outcome
+R = Recipient.Status
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the statement did: the stored report and the recipient's newest state."""
+
+    report: DeliveryReport
+    recipient: Recipient
+    #: The recipient's status before this report (for the conflict log line).
+    previous_status: str
+    #: The recipient's gateway status before this report.
+    previous_gateway_status: str
+    #: A final state was applied and no other open recipient was found free:
+    #: the message may be finished, check it after commit.
+    may_finish_message: bool
+
+
+def supports(alias: str) -> bool:
+    """Tell whether the database ``alias`` can take the one-statement path."""
+    return connections[alias].vendor == "postgresql"
+
+
+def record(
+    *,
+    alias: str,
+    batch_id: int,
+    msgid: str,
+    phones: list[str] | None,
+    phone: str,
+    statuscode: int | None,
+    statusstr: str,
+    state: str,
+    final: bool,
+    final_status: str,
+    status_reason: str,
+    source: str,
+    raw: Mapping[str, Any],
+    now: datetime,
+) -> Recorded | None:
+    """Record one report of batch ``batch_id`` in one statement, or return None.
+
+    ``phones``: every spelling of the reported number, or None when the report
+    named none. ``statusstr`` is the text as stored, ``state`` its comparable
+    form, ``final`` whether it is one of table 2's final states, and then
+    ``final_status`` / ``status_reason`` what the recipient becomes. None
+    means the statement wrote nothing: the report needs the general path.
+    """
+    connection = connections[alias]
+    raw_dict = dict(raw)
+    raw_value = DeliveryReport._meta.get_field("raw").get_db_prep_save(raw_dict, connection)
+    params: dict[str, Any] = {
+        "batch_id": batch_id,
+        "msgid": msgid,
+        "phones": phones,
+        "phone": phone,
+        "statuscode": statuscode,
+        "statusstr": statusstr,
+        "state": state,
+        "new_status": final_status if final else R.SUBMITTED,
+        "status_reason": status_reason,
+        "source": source,
+        "raw": raw_value,
+        "now": now,
+    }
+    statement = _statement(final=final, by_phone=phones is not None)
+    try:
+        row = _run(connection, statement.execute, params, prepare=statement)
+    except DatabaseError as exc:
+        if _sqlstate(exc) not in (_UNKNOWN_STATEMENT, _DUPLICATE_STATEMENT):
+            raise
+        # The prepared statement went missing (a connection pooler resetting
+        # sessions, DEALLOCATE) or was there unexpectedly; nothing was written.
+        # Prepare again next time, and send the statement itself now.
+        _prepared.pop(connection.connection, None)
+        row = _run(connection, statement.sql, params, prepare=None)
+    if row is None:
+        return None
+    return _recorded(connection, row, params, raw_dict)
+
+
+def _run(
+    connection: BaseDatabaseWrapper,
+    sql: str,
+    params: dict[str, Any],
+    *,
+    prepare: _Statement | None,
+) -> tuple[Any, ...] | None:
+    if connection.in_atomic_block:
+        # Inside the caller's transaction: a savepoint, so that a failure
+        # leaves that transaction usable, as the general path does.
+        with transaction.atomic(using=connection.alias):
+            return _execute(connection, sql, params, prepare)
+    return _execute(connection, sql, params, prepare)
+
+
+def _execute(
+    connection: BaseDatabaseWrapper,
+    sql: str,
+    params: dict[str, Any],
+    prepare: _Statement | None,
+) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        if prepare is not None:
+            # Planning the statement costs more than running it: each
+            # database session plans it once.
+            names = _prepared.setdefault(connection.connection, set())
+            if prepare.name not in names:
+                cursor.execute(prepare.prepare)
+                names.add(prepare.name)
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+
+
+#: Prepared statement names, per database session (the driver's connection).
+_prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+_UNKNOWN_STATEMENT = "26000"  # invalid_sql_statement_name
+_DUPLICATE_STATEMENT = "42P05"  # duplicate_prepared_statement
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """One statement as plain SQL, and as a named prepared statement."""
+
+    name: str
+    sql: str
+    prepare: str
+    execute: str
+
+    @classmethod
+    def of(cls, sql: str, label: str) -> _Statement:
+        order: list[str] = []
+
+        def positional(match: re.Match[str]) -> str:
+            if match.group(1) not in order:
+                order.append(match.group(1))
+            return f"${order.index(match.group(1)) + 1}"
+
+        body = _PARAMETER.sub(positional, sql)
+        name = f"smsgo_{label}_{hashlib.sha256(sql.encode()).hexdigest()[:12]}"
+        arguments = ", ".join(f"%({key})s" for key in order)
+        return cls(name, sql, f"PREPARE {name} AS {body}", f"EXECUTE {name}({arguments})")
+
+
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+_RECIPIENT_FIELDS = list(Recipient._meta.concrete_fields)
+_RECIPIENT_COUNT = len(_RECIPIENT_FIELDS)
+_RECIPIENT_PK_INDEX = _RECIPIENT_FIELDS.index(Recipient._meta.pk)
+
+
+def _recorded(
+    connection: BaseDatabaseWrapper,
+    row: tuple[Any, ...],
+    params: dict[str, Any],
+    raw: dict[str, Any],
+) -> Recorded:
+    outcome, report_id, received_at, may_finish = row[:4]
+    before = row[4 : 4 + _RECIPIENT_COUNT]
+    after = row[4 + _RECIPIENT_COUNT :]
+    columns = [field.column for field in _RECIPIENT_FIELDS]
+    changed = after[_RECIPIENT_PK_INDEX] is not None
+    recipient = _recipient_from_row(connection, after if changed else before)
+    previous = dict(zip(columns, before, strict=True))
+    report = DeliveryReport(
+        pk=report_id,
+        recipient=recipient,
+        batch_id=params["batch_id"],
+        msgid=params["msgid"],
+        phone=params["phone"],
+        statuscode=params["statuscode"],
+        statusstr=params["statusstr"],
+        source=params["source"],
+        outcome=outcome,
+        raw=raw,
+        received_at=received_at,
+    )
+    report._state.adding = False
+    report._state.db = connection.alias
+    return Recorded(
+        report=report,
+        recipient=recipient,
+        previous_status=previous[Recipient._meta.get_field("status").column],
+        previous_gateway_status=previous[Recipient._meta.get_field("gateway_status").column],
+        may_finish_message=bool(may_finish),
+    )
+
+
+def _recipient_from_row(connection: BaseDatabaseWrapper, values: tuple[Any, ...]) -> Recipient:
+    converted = []
+    for field, value in zip(_RECIPIENT_FIELDS, values, strict=True):
+        if hasattr(field, "from_db_value"):
+            value = field.from_db_value(value, None, connection)
+        converted.append(value)
+    return Recipient.from_db(
+        connection.alias, [field.attname for field in _RECIPIENT_FIELDS], converted
+    )
+
+
+def _literal(value: str) -> str:
+    # Only the app's own choice values are written into the statement.
+    if not value.replace("_", "").isalnum():
+        raise ValueError(f"Not a plain choice value: {value!r}")
+    return f"'{value}'"
+
+
+@cache
+def _statement(*, final: bool, by_phone: bool) -> _Statement:
+    """The statement for a final or non-final state, with or without a number."""
+    label = ("final" if final else "progress") + ("_by_phone" if by_phone else "")
+    return _Statement.of(_statement_sql(final=final, by_phone=by_phone), label)
+
+
+def _statement_sql(*, final: bool, by_phone: bool) -> str:
+    from django.db import connection as default_connection
+
+    quote = default_connection.ops.quote_name
+    recipients = quote(Recipient._meta.db_table)
+    batches = quote(Batch._meta.db_table)
+    reports = quote(DeliveryReport._meta.db_table)
+
+    def col(model: Any, name: str) -> str:
+        return quote(model._meta.get_field(name).column)
+
+    def column(field: Any) -> str:
+        return quote(field.column)
+
+    r_id, r_batch, r_phone = col(Recipient, "id"), col(Recipient, "batch"), col(Recipient, "phone")
+    r_status, r_gw = col(Recipient, "status"), col(Recipient, "gateway_status")
+    r_message = col(Recipient, "message")
+    all_columns = [column(field) for field in _RECIPIENT_FIELDS]
+    open_statuses = ", ".join(_literal(s) for s in (R.QUEUED, R.SUBMITTED, R.UNCERTAIN))
+    changeable = ", ".join(_literal(s) for s in (R.QUEUED, R.SUBMITTED))
+    applied, duplicate = _literal(Outcome.APPLIED), _literal(Outcome.DUPLICATE)
+    stale, conflict = _literal(Outcome.STALE), _literal(Outcome.CONFLICT)
+    # Python's strip().upper() and SQL's upper() agree on printable ASCII
+    # without surrounding spaces; any other stored state takes the general path.
+    comparable = f"t.{r_gw} COLLATE \"C\" ~ '^([!-~]([ -~]*[!-~])?)?$'"
+    known = f'upper(t.{r_gw} COLLATE "C")'
+    if final:
+        outcome = f"""CASE
+            WHEN t.{r_status} NOT IN ({changeable}) THEN
+                CASE WHEN {known} = %(state)s THEN {duplicate} ELSE {conflict} END
+            ELSE {applied} END"""
+        sets = f"""{r_status} = %(new_status)s,
+            {col(Recipient, "final_at")} = %(now)s,
+            {col(Recipient, "status_reason")} = %(status_reason)s,"""
+        other = f""",
+        other AS (
+            SELECT o.{r_id} FROM {recipients} o, upd u
+            WHERE o.{r_message} = u.{r_message} AND o.{r_id} <> u.{r_id}
+              AND o.{r_status} IN ({open_statuses})
+            LIMIT 1
+            FOR SHARE OF o SKIP LOCKED
+        )"""  # noqa: S608
+        may_finish = f"(d.outcome = {applied} AND NOT EXISTS (SELECT 1 FROM other))"  # noqa: S608
+    else:
+        outcome = f"""CASE
+            WHEN t.{r_status} NOT IN ({changeable}) THEN {stale}
+            WHEN t.{r_status} = {_literal(R.SUBMITTED)} AND {known} = %(state)s THEN {duplicate}
+            ELSE {applied} END"""
+        sets = f"{r_status} = %(new_status)s,"
+        other = ""
+        may_finish = "false"
+    phone_filter = f"AND r.{r_phone} = ANY(%(phones)s)" if by_phone else ""
+    report_columns = ", ".join(
+        col(DeliveryReport, name)
+        for name in (
+            "recipient",
+            "batch",
+            "msgid",
+            "phone",
+            "statuscode",
+            "statusstr",
+            "source",
+            "outcome",
+            "raw",
+            "received_at",
+        )
+    )
+    target_columns = ", ".join("r." + c for c in all_columns)
+    # Every name and literal below comes from the models; values are parameters.
+    return f"""
+        WITH target AS (
+            SELECT {target_columns}, b.{col(Batch, "msgid")} AS batch_msgid
+            FROM {recipients} r JOIN {batches} b ON b.{col(Batch, "id")} = r.{r_batch}
+            WHERE r.{r_batch} = %(batch_id)s {phone_filter}
+              AND b.{col(Batch, "state")} <> {_literal(Batch.State.CLAIMED)}
+            LIMIT 2
+            FOR NO KEY UPDATE OF r
+        ),
+        decision AS (
+            SELECT t.{r_id}, {outcome} AS outcome
+            FROM target t
+            WHERE (SELECT count(*) FROM target) = 1
+              AND t.batch_msgid = %(msgid)s
+              AND t.{r_status} <> {_literal(R.UNCERTAIN)}
+              AND {comparable}
+        ),
+        upd AS (
+            UPDATE {recipients} SET
+                {sets}
+                {col(Recipient, "submitted_at")} =
+                    COALESCE({recipients}.{col(Recipient, "submitted_at")}, %(now)s),
+                {r_gw} = %(statusstr)s,
+                {col(Recipient, "gateway_statuscode")} = %(statuscode)s,
+                {col(Recipient, "updated_at")} = %(now)s
+            FROM decision d
+            WHERE {recipients}.{r_id} = d.{r_id} AND d.outcome = {applied}
+            RETURNING {", ".join(f"{recipients}.{c}" for c in all_columns)}
+        ){other},
+        ins AS (
+            INSERT INTO {reports} ({report_columns})
+            SELECT d.{r_id}, %(batch_id)s, %(msgid)s, %(phone)s, %(statuscode)s,
+                   %(statusstr)s, %(source)s, d.outcome, %(raw)s, %(now)s
+            FROM decision d
+            RETURNING {col(DeliveryReport, "id")}, {col(DeliveryReport, "received_at")}
+        )
+        SELECT d.outcome, ins.{col(DeliveryReport, "id")}, ins.{col(DeliveryReport, "received_at")},
+               {may_finish},
+               {", ".join("t." + c for c in all_columns)},
+               {", ".join("u." + c for c in all_columns)}
+        FROM decision d
+        JOIN target t ON t.{r_id} = d.{r_id}
+        CROSS JOIN ins
+        LEFT JOIN upd u ON u.{r_id} = d.{r_id}
+    """  # noqa: S608
