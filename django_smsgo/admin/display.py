@@ -34,6 +34,8 @@ def delivery_bar(counts: DeliveryCounts | None) -> SafeString:
     if counts.uncertain:
         parts_shown.append(("uncertain", counts.uncertain, _("uncertain")))
     parts_shown.append(("failed", counts.failed, _("failed")))
+    if counts.cancelled:
+        parts_shown.append(("cancelled", counts.cancelled, _("cancelled")))
     # One span per figure, so a narrow column wraps between figures, not inside one.
     figures = [
         format_html('<span><b class="{}">{}</b> {}</span>', css, count, word)

@@ -120,3 +120,10 @@ def test_check_now_reports_a_gateway_that_cannot_answer(client_as, sender, gatew
     response = client_as(sender).post(CHANGELIST + "balance/refresh/", follow=True)
     assert "The balance could not be read" in response.content.decode()
     assert not BalanceSnapshot.objects.exists()
+
+
+def test_cancelled_recipients_are_counted_apart(client_as, sender, make_message):
+    make_message(4, status=Message.Status.CANCELLED, recipient_status=R.CANCELLED)
+    content = client_as(sender).get(CHANGELIST).content.decode()
+    assert '<b class="cancelled">4</b> cancelled' in content
+    assert '<span class="cancelled" style="width: 100.0%"' in content
