@@ -59,20 +59,22 @@ def _complete_length(number: str) -> int:
 def _group_spaced_tokens(tokens: Sequence[str]) -> Iterator[str]:
     """Join space-separated digit groups back into numbers.
 
-    A token starts a new number when it begins like one (``+``, ``(`` or a
-    leading ``0``) or when the number being built is already complete (ten
-    digits for ``09…``, twelve for ``886…``, fifteen — the most E.164 allows —
-    after ``+``); a ``0`` right after a bare country code (``+886 0912…``)
-    continues it.
+    A number goes on until it is complete (ten digits for ``09…``, twelve for
+    ``886…``, fifteen — the most E.164 allows — after ``+``) or until a token
+    begins like a new number: ``+`` or ``(``, or ``09`` after an international
+    number that already has eleven digits. Groups may start with ``0``
+    (``0912 045 678``), and ``+886 0912 345 678`` stays one number.
     """
     current = ""
     for token in tokens:
         if not current:
             current = token
             continue
-        bare_country_code = current.startswith("+") and _digit_count(current) <= 3
-        starts_number = token[0] in "+(" or (token[0] == "0" and not bare_country_code)
-        if starts_number or _digit_count(current) >= _complete_length(current):
+        digits = _digit_count(current)
+        starts_number = token[0] in "+(" or (
+            current.startswith("+") and token.startswith("09") and digits >= 11
+        )
+        if starts_number or digits >= _complete_length(current):
             yield current
             current = token
         else:

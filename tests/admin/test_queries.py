@@ -93,3 +93,12 @@ def test_the_recipients_can_be_filtered_by_status_and_number(client_as, sender, 
     assert [r.phone for r in failed.context["page"].object_list] == ["0910000003"]
     found = client.get(f"{CHANGELIST}{message.pk}/change/?rq=0910-000-007")
     assert [r.phone for r in found.context["page"].object_list] == ["0910000007"]
+
+
+def test_uncertain_recipients_are_explained_on_the_page(client_as, sender, make_message):
+    message = make_message(
+        3, status=Message.Status.UNCERTAIN, recipient_status=Recipient.Status.UNCERTAIN
+    )
+    content = client_as(sender).get(f"{CHANGELIST}{message.pk}/change/").content.decode()
+    assert "3 SMS are uncertain" in content
+    assert 'data-action="resend_failed"' in content

@@ -26,6 +26,9 @@ from django_smsgo.admin.recipient_input import RecipientFileError, read_numbers_
         ("0912345678，0922333444、0933555666", ["0912345678", "0922333444", "0933555666"]),
         ("0912345678\r\n\r\n0922333444\n", ["0912345678", "0922333444"]),
         ("(0912)345678\t+8613681912700", ["(0912)345678", "+8613681912700"]),
+        ("0912 045 678", ["0912045678"]),
+        ("+86 136 8191 2700 0912 345 678", ["+8613681912700", "0912345678"]),
+        ("+44 20 7946 0018", ["+442079460018"]),
         ("", []),
     ],
 )
@@ -65,3 +68,9 @@ def test_text_in_neither_utf8_nor_big5_is_refused():
 def test_a_damaged_xlsx_is_refused():
     with pytest.raises(RecipientFileError, match="could not be read"):
         read_numbers_file(io.BytesIO(b"not a zip"), "a.xlsx")
+
+
+@given(st.lists(st.from_regex(r"09\d{8}", fullmatch=True), min_size=1, max_size=20))
+def test_numbers_written_in_groups_of_digits_come_back_whole(numbers):
+    grouped = [f"{n[:4]} {n[4:7]} {n[7:]}" for n in numbers]
+    assert split_pasted(" ".join(grouped)) == numbers
