@@ -111,6 +111,7 @@ def test_compose_send_and_see_it_delivered(chromium: Any, console: Any, gateway:
     expect(counter.locator("[data-counter=points]")).to_have_text("3")
     expect(counter.locator("[data-counter=encoding]")).to_have_text("ASCII")
     expect(page.locator("#smsgo-number-check")).to_contain_text("12345")
+    expect(page.locator("#smsgo-drop-invalid")).to_be_visible()
     expect(page.locator("#smsgo-preview")).to_have_text(
         "Your order #1042 has shipped and arrives tomorrow."
     )
@@ -121,6 +122,8 @@ def test_compose_send_and_see_it_delivered(chromium: Any, console: Any, gateway:
     assert Message.objects.count() == 0
     page.fill("#id_recipients", "0912-345-678\n+886 922 333 444, 0933 555 666")
     expect(page.locator("#smsgo-number-check")).to_contain_text("3 valid numbers")
+    expect(page.locator(".errornote")).to_have_count(0)  # the live check cleared the old error
+    expect(page.locator("#smsgo-drop-invalid")).to_be_hidden()
     shot(page, "en-compose")
 
     page.click("input[name=_send]")

@@ -31,6 +31,7 @@ def test_the_page_offers_the_form_and_a_fresh_idempotency_key(client_as, sender)
     assert 'id="smsgo-counter"' in content
     assert 'name="idempotency_key" value="admin-compose-' in content
     assert "Asia/Taipei" in content
+    assert 'id="smsgo-drop-invalid" hidden>' in content  # no invalid number yet
 
 
 def test_numbers_in_every_common_form_make_one_draft(client_as, sender, gateway):
@@ -60,7 +61,7 @@ def test_invalid_numbers_are_listed_and_nothing_is_saved(client_as, sender):
     assert "<code>12345</code>" in content
     assert "<code>0800-000-123</code>" in content
     assert "2 numbers are not valid" in content
-    assert 'name="drop_invalid"' in content  # the way to leave them out
+    assert '<div class="smsgo-option-box" id="smsgo-drop-invalid">' in content  # shown
     assert Message.objects.count() == 0
 
 

@@ -69,6 +69,23 @@
         body.addEventListener("input", function () { bubble.textContent = body.value; });
     }
 
+    function setupNumberCheck(form) {
+        // The live check replaces what the last submit said about the numbers.
+        var field = document.getElementById("smsgo-field-recipients");
+        var drop = document.getElementById("smsgo-drop-invalid");
+        form.addEventListener("smsgo:estimate", function (event) {
+            var invalid = event.detail.invalid_count;
+            if (drop) { drop.hidden = !invalid; }
+            if (!invalid && field) {
+                field.querySelectorAll(".errorlist").forEach(function (list) { list.remove(); });
+                field.classList.remove("smsgo-has-error");
+                if (!form.querySelector(".errorlist")) {
+                    form.querySelectorAll(".errornote").forEach(function (note) { note.remove(); });
+                }
+            }
+        });
+    }
+
     function toggle(field, show) {
         var box = document.getElementById("smsgo-field-" + field);
         if (box) { box.style.display = show ? "" : "none"; }
@@ -111,6 +128,7 @@
         if (form) {
             setupCounter(form);
             setupPreview(form);
+            setupNumberCheck(form);
             setupOptions(form);
             submitOnce(form);
         }
