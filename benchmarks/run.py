@@ -113,6 +113,7 @@ def main() -> None:
             rows += produced
     finally:
         simulator.stop()
+    rows.sort(key=lambda row: int(row.benchmark.split(".", 1)[0]))  # the order
     table = render(
         rows, quick=options.quick, seconds=time.perf_counter() - started, skipped=skipped
     )

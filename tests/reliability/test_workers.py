@@ -56,14 +56,20 @@ def test_worker_killed_mid_dispatch_and_restarted(
     figures: Callable[..., None],
 ) -> None:
     gateway = smsgo_simulator
-    gateway.fault("latency", seconds=0.01, count=None)  # a batch takes long enough to be hit
+    gateway.fault("latency", seconds=0.03, count=None)  # a request lasts long enough to be hit
     smsgo = worker_settings(gateway, settings, CLAIM_LEASE=3, ENQUEUE_SWEEP_AGE=1)
     first = start_worker(smsgo, name="killed")
     numbers = phones(5_000, first=10_000_000)
     message = send_sms(numbers, "reliability: killed worker", encoding="ASCII")
 
     submitted = Batch.objects.filter(message=message, state=Batch.State.SUBMITTED)
-    assert wait_until(lambda: submitted.count() >= 20, timeout=120), "dispatch never started"
+    in_flight = Batch.objects.filter(message=message, state=Batch.State.CLAIMED)
+    assert wait_until(
+        # Aim at a request in flight (claimed, not yet recorded); any moment will do.
+        lambda: submitted.count() >= 20 and in_flight.exists(),
+        timeout=120,
+        interval=0.005,
+    ), "dispatch never started"
     first.kill()
     at_kill = {
         "submitted_batches": submitted.count(),
