@@ -116,12 +116,17 @@ def record(
     try:
         row = _run(connection, statement.execute, params, prepare=statement)
     except DatabaseError as exc:
-        if _sqlstate(exc) not in (_UNKNOWN_STATEMENT, _DUPLICATE_STATEMENT):
+        sqlstate = _sqlstate(exc)
+        if sqlstate not in (_UNKNOWN_STATEMENT, _DUPLICATE_STATEMENT):
             raise
         # The prepared statement went missing (a connection pooler resetting
-        # sessions, DEALLOCATE) or was there unexpectedly; nothing was written.
-        # Prepare again next time, and send the statement itself now.
-        _prepared.pop(connection.connection, None)
+        # sessions, DEALLOCATE), or was there already; nothing was written.
+        # Note what the session has, and send the statement itself this time.
+        names = _prepared.setdefault(connection.connection, set())
+        if sqlstate == _DUPLICATE_STATEMENT:
+            names.add(statement.name)
+        else:
+            names.discard(statement.name)
         row = _run(connection, statement.sql, params, prepare=None)
     if row is None:
         return None
