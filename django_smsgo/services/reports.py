@@ -23,6 +23,12 @@ the change it makes; the recipient row is locked (``SELECT … FOR UPDATE``) and
 updated only while it is not final, so the same report arriving twice at the
 same instant records one change and sends ``delivery_report_received`` once,
 after commit.
+
+On PostgreSQL the common report (batch id known, batch sent, one recipient)
+does all of that in one statement, one round trip
+(:mod:`django_smsgo.services.reports_postgres`); every other report, and every
+report on other databases, takes the transaction below. Both follow the same
+rules.
 """
 
 from __future__ import annotations

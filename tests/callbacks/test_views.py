@@ -262,7 +262,11 @@ def test_database_failure_answers_503_so_the_gateway_retries(
     client: Client, batch: Batch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def fail_report_insert(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if sql.lstrip().upper().startswith("INSERT") and "deliveryreport" in sql:
+        # The report row is written by an INSERT, or on PostgreSQL inside the
+        # one statement that records a report (sent as EXECUTE once prepared).
+        text = sql.lstrip().upper()
+        writes_report = "INSERT INTO" in text and "DELIVERYREPORT" in text
+        if writes_report or text.startswith("EXECUTE SMSGO_"):
             raise OperationalError("disk I/O error")
         return execute(sql, params, many, context)
 
