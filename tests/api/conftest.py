@@ -10,21 +10,9 @@ from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.celery_app import app as celery_app
-
 API = "/smsgo/api/"
 
 MakeUser = Callable[..., User]
-
-
-@pytest.fixture(autouse=True)
-def eager_celery() -> Iterator[None]:
-    """Dispatch runs in-process, right after the commit of the request that sent."""
-    saved = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
 
 
 @pytest.fixture(autouse=True)

@@ -1,33 +1,12 @@
-"""Fixtures for the core tests: the simulator as the gateway, eager Celery unless a worker runs."""
+"""Fixtures for the core tests: the simulator as the gateway."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from django_smsgo.simulator.instance import Simulator
-from django_smsgo.simulator.pytest_plugin import smsgo_simulator as smsgo_simulator
-from django_smsgo.simulator.pytest_plugin import (  # noqa: F401 - fixtures
-    smsgo_simulator_accounts,
-    smsgo_simulator_config,
-    smsgo_simulator_factory,
-)
-from tests.celery_app import app as celery_app
-
-
-@pytest.fixture(autouse=True)
-def eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Run tasks in-process, except in tests that start a real worker."""
-    if request.node.get_closest_marker("worker"):
-        yield
-        return
-    saved = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
 
 
 @pytest.fixture

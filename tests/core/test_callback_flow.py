@@ -10,9 +10,22 @@ import pytest
 from django_smsgo.models import Batch, Message, Recipient
 from django_smsgo.services.sending import send_sms
 from django_smsgo.simulator.instance import Simulator
+from django_smsgo.simulator.records import SimulatorConfig
 from tests.core.conftest import send_requests
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+#: Deliveries wait for ``advance()``: a report must not reach the live server
+#: while the test thread is still recording the send (on in-memory SQLite both
+#: threads share one connection).
+DELIVERY_DELAY = 3600.0
+
+
+@pytest.fixture
+def smsgo_simulator_config() -> SimulatorConfig:
+    return SimulatorConfig(
+        delivery_delay=DELIVERY_DELAY, callback_retry_delay=0.0, callback_timeout=5.0
+    )
 
 
 @pytest.fixture
@@ -21,6 +34,7 @@ def reachable(gateway: Simulator, configure: Any, live_server: Any) -> Iterator[
     configure(CALLBACK_BASE_URL=live_server.url)
     yield gateway
     # No callback may reach the server after the test's database is gone.
+    gateway.advance(DELIVERY_DELAY)
     assert gateway.wait_for_callbacks(timeout=30)
 
 
@@ -39,6 +53,7 @@ def test_a_report_settles_an_uncertain_batch(reachable: Simulator) -> None:
     batch = message.batches.get()
     assert batch.state == Batch.State.UNCERTAIN
     assert batch.msgid == ""
+    reachable.advance(DELIVERY_DELAY)
     assert reachable.wait_for_callbacks()
     batch.refresh_from_db()
     message.refresh_from_db()
