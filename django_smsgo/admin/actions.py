@@ -344,7 +344,7 @@ def refresh_status(
             messages.INFO,
         )
         return back_to(request)
-    result = poll_delivery_status(min_age=0)
+    result = poll_delivery_status(min_age=0, message_ids=queryset.values_list("pk", flat=True))
     if result.error:
         modeladmin.message_user(
             request,

@@ -10,7 +10,7 @@ recipient still not final after ``POLL_MAX_AGE`` seconds is given up on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,9 +50,15 @@ class _Pending:
 
 
 def poll_delivery_status(
-    min_age: float | None = None, *, backend: BaseBackend | None = None
+    min_age: float | None = None,
+    *,
+    message_ids: Iterable[int] | None = None,
+    backend: BaseBackend | None = None,
 ) -> PollResult:
     """Ask ``queryBulk.asp`` about every submitted, not yet final recipient.
+
+    ``message_ids`` limits the run to the recipients of those messages (the
+    admin's "refresh" action asks only about the selected ones).
 
     Only recipients submitted at least ``min_age`` seconds ago are asked
     (default ``POLL_MIN_AGE``; ``0`` asks about all of them), in requests of
@@ -69,7 +75,8 @@ def poll_delivery_status(
     size = max(1, int(smsgo_settings.POLL_BATCH_SIZE))
     backend = backend or get_backend()
     touched: set[int] = set()
-    for chunk in _pending_chunks(now - timedelta(seconds=float(age)), now, size):
+    only = None if message_ids is None else list(message_ids)
+    for chunk in _pending_chunks(now - timedelta(seconds=float(age)), now, size, only):
         pairs = [(p.msgid, p.phone) for p in chunk]
         try:
             answers = backend.query_bulk(pairs)
@@ -118,7 +125,7 @@ def _match(chunk: list[_Pending], answer: object) -> _Pending | None:
 
 
 def _pending_chunks(
-    submitted_before: datetime, now: datetime, size: int
+    submitted_before: datetime, now: datetime, size: int, message_ids: list[int] | None
 ) -> Iterator[list[_Pending]]:
     """Recipients to ask about, ``size`` at a time, by primary key (never all in memory)."""
     base = (
@@ -132,6 +139,8 @@ def _pending_chunks(
         .exclude(message__send_at__gt=now)
         .order_by("pk")
     )
+    if message_ids is not None:
+        base = base.filter(message_id__in=message_ids)
     last = 0
     while True:
         rows = list(

@@ -137,6 +137,14 @@ def test_refresh_asks_the_gateway_and_shows_the_delivery(client_as, sender, gate
     assert "Asked the gateway about 2 SMS; 2 had news." in shown(response)
 
 
+def test_refresh_asks_only_about_the_selected_messages(client_as, sender, gateway):
+    selected = send_sms(["0912345678"], "Selected")
+    other = send_sms(["0922333444"], "Not selected")
+    act(client_as(sender), "refresh_status", selected)
+    assert selected.recipients.get().status == Recipient.Status.DELIVERED
+    assert other.recipients.get().status == Recipient.Status.SUBMITTED
+
+
 def test_refresh_with_nothing_waiting_asks_nothing(client_as, sender, gateway):
     draft = create_draft(["0912345678"], "Draft")
     response = act(client_as(sender), "refresh_status", draft)

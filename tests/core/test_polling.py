@@ -57,6 +57,17 @@ def test_unchanged_answers_store_no_new_report(gateway: Simulator) -> None:
     assert len(query_requests(gateway)) == 3
 
 
+def test_polling_can_be_limited_to_some_messages(gateway: Simulator) -> None:
+    asked = send_sms(["0912345601", "0912345602"], "Asked")
+    left = send_sms("0912345603", "Left alone")
+    gateway.advance()
+    result = poll_delivery_status(min_age=0, message_ids=[asked.pk])
+    assert result.asked == 2
+    (request,) = query_requests(gateway)
+    assert sorted(request["params"]["dstaddr"].split(",")) == ["0912345601", "0912345602"]
+    assert left.recipients.get().status == Recipient.Status.SUBMITTED
+
+
 def test_min_age_leaves_recent_submissions_alone(gateway: Simulator) -> None:
     message = send_sms("0912345678", "Hi")
     assert poll_delivery_status(min_age=60).asked == 0
