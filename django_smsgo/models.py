@@ -250,6 +250,8 @@ class Recipient(models.Model):
         ]
         indexes = [
             models.Index(fields=["message", "status"], name="smsgo_rcpt_msg_status"),
+            # A message's recipients page by page, in order, out of 100,000.
+            models.Index(fields=["message", "id"], name="smsgo_rcpt_msg_id"),
             models.Index(fields=["status", "submitted_at"], name="smsgo_rcpt_status_sub"),
             models.Index(fields=["phone", "created_at"], name="smsgo_rcpt_phone_created"),
         ]
