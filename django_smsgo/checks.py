@@ -228,3 +228,80 @@ def _is_network(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+TEST_BACKENDS = (
+    "django_smsgo.backends.console.ConsoleBackend",
+    "django_smsgo.backends.locmem.LocmemBackend",
+)
+NON_NEGATIVE_INTEGERS = (
+    "DUPLICATE_WINDOW",
+    "SEND_RETRY_MAX",
+    "SEND_RETRY_BACKOFF",
+    "ENQUEUE_SWEEP_AGE",
+    "POLL_MIN_AGE",
+    "POLL_MAX_AGE",
+    "LOW_BALANCE_THRESHOLD",
+)
+POSITIVE_INTEGERS = ("CLAIM_LEASE", "POLL_BATCH_SIZE", "REPLY_DAYS")
+
+
+@register(Tags.compatibility)
+def check_sending(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Encoding, staging override, queues, numbers and the claim lease."""
+    if not _settings_are_valid():
+        return []
+    from django_smsgo.client.encodings import Encoding
+    from django_smsgo.client.numbers import normalize_numbers
+    from django_smsgo.exceptions import SmsgoValidationError
+
+    messages: list[CheckMessage] = []
+    values = smsgo_settings.user_settings
+    if values["DEFAULT_ENCODING"] is not None:
+        try:
+            Encoding.parse(values["DEFAULT_ENCODING"])
+        except SmsgoValidationError as exc:
+            messages.append(Error(f"SMSGO DEFAULT_ENCODING: {exc}", id="smsgo.E011"))
+    if values["OVERRIDE_RECIPIENTS"]:
+        try:
+            normalize_numbers(values["OVERRIDE_RECIPIENTS"])
+        except SmsgoValidationError as exc:
+            messages.append(Error(f"SMSGO OVERRIDE_RECIPIENTS: {exc}", id="smsgo.E012"))
+    unknown = set(values["PRIORITY_QUEUES"] or {}) - {"high", "normal", "low"}
+    if unknown:
+        messages.append(
+            Error(
+                f"SMSGO PRIORITY_QUEUES has unknown priorities: {', '.join(sorted(unknown))}.",
+                hint="The priorities are 'high', 'normal' and 'low'.",
+                id="smsgo.E013",
+            )
+        )
+    for name in (*NON_NEGATIVE_INTEGERS, *POSITIVE_INTEGERS):
+        value, least = values[name], 1 if name in POSITIVE_INTEGERS else 0
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            messages.append(
+                Error(
+                    f"SMSGO {name} must be a whole number ≥ {least}, got {value!r}.",
+                    id="smsgo.E014",
+                )
+            )
+    request_time = float(values["CONNECT_TIMEOUT"]) + float(values["READ_TIMEOUT"])
+    if isinstance(values["CLAIM_LEASE"], int) and values["CLAIM_LEASE"] <= 2 * request_time:
+        messages.append(
+            Warning(
+                f"SMSGO CLAIM_LEASE ({values['CLAIM_LEASE']} s) is not more than twice a request's "
+                f"timeouts ({request_time:g} s): a slow but living worker's batch could be "
+                "declared uncertain.",
+                id="smsgo.W005",
+            )
+        )
+    if values["BACKEND"] in TEST_BACKENDS and not settings.DEBUG:
+        messages.append(
+            Warning(
+                f"SMSGO BACKEND is {values['BACKEND']!r} with DEBUG off: "
+                "no SMS reaches the gateway.",
+                hint="Fine for a test run or a staging site; not for production.",
+                id="smsgo.W006",
+            )
+        )
+    return messages

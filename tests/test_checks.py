@@ -110,3 +110,42 @@ def test_proxy_header_without_allow_list_warns() -> None:
 )
 def test_string_lists(name: str, value: object, check_id: str) -> None:
     assert check_id in smsgo_check_ids(**{name: value})
+
+
+def test_unknown_default_encoding() -> None:
+    assert "smsgo.E011" in smsgo_check_ids(DEFAULT_ENCODING="UTF8")
+    assert "smsgo.E011" not in smsgo_check_ids(DEFAULT_ENCODING="LASCII")
+
+
+def test_invalid_override_recipients() -> None:
+    assert "smsgo.E012" in smsgo_check_ids(OVERRIDE_RECIPIENTS=["0912-345-678", "12345"])
+    assert "smsgo.E012" not in smsgo_check_ids(OVERRIDE_RECIPIENTS=["0912-345-678"])
+
+
+def test_unknown_priority_queue() -> None:
+    assert "smsgo.E013" in smsgo_check_ids(PRIORITY_QUEUES={"urgent": "sms-urgent"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DUPLICATE_WINDOW", -1),
+        ("POLL_BATCH_SIZE", 0),
+        ("SEND_RETRY_MAX", "5"),
+        ("REPLY_DAYS", True),
+    ],
+)
+def test_numbers_settings(name: str, value: object) -> None:
+    assert "smsgo.E014" in smsgo_check_ids(**{name: value})
+
+
+def test_claim_lease_shorter_than_a_slow_request() -> None:
+    assert "smsgo.W005" in smsgo_check_ids(CLAIM_LEASE=60, CONNECT_TIMEOUT=5, READ_TIMEOUT=30)
+    assert "smsgo.W005" not in smsgo_check_ids(CLAIM_LEASE=300)
+
+
+def test_test_backend_without_debug_warns() -> None:
+    backend = "django_smsgo.backends.locmem.LocmemBackend"
+    assert "smsgo.W006" in smsgo_check_ids(BACKEND=backend)
+    with override_settings(DEBUG=True):
+        assert "smsgo.W006" not in smsgo_check_ids(BACKEND=backend)
