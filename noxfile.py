@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+from collections.abc import Callable
 
 import nox
 
@@ -30,9 +31,16 @@ def interpreter(version: str) -> str:
     return candidates[-1] if candidates else f"python{version}"
 
 
-for django_line, python, requirement in MATRIX:
+def suite_on(requirement: str) -> Callable[[nox.Session], None]:
+    """A session that runs the suite with ``requirement`` installed."""
 
-    @nox.session(name=f"django-{django_line}", python=interpreter(python))
-    def tests(session: nox.Session, requirement: str = requirement) -> None:
+    def suite(session: nox.Session) -> None:
         session.install("-e", ".[test]", requirement)
         session.run("python", "-m", "pytest", "-q", "-m", "not browser", *session.posargs)
+
+    suite.__doc__ = f"The test suite on {requirement}."
+    return suite
+
+
+for django_line, python, requirement in MATRIX:
+    nox.session(name=f"django-{django_line}", python=interpreter(python))(suite_on(requirement))

@@ -54,11 +54,9 @@ TEMPLATES = [
     }
 ]
 
+SQLITE_URL = "sqlite:///" + os.path.join(os.path.dirname(__file__), "test.sqlite3")
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "sqlite:///" + os.path.join(os.path.dirname(__file__), "test.sqlite3")),
-        conn_max_age=0,
-    )
+    "default": dj_database_url.parse(os.environ.get("DATABASE_URL", SQLITE_URL), conn_max_age=0)
 }
 DATABASES["default"]["TEST"] = {"NAME": None}
 
