@@ -22,13 +22,16 @@ MATRIX = [
 
 
 def interpreter(version: str) -> str:
-    """The interpreter for ``version``: on PATH, or under pyenv when it is not."""
-    found = shutil.which(f"python{version}")
-    if found and os.access(found, os.X_OK):
-        return found
+    """The interpreter for ``version``: installed under pyenv, else whatever PATH holds.
+
+    pyenv's shims on PATH answer only for the versions selected globally, so the
+    installed versions are looked up first.
+    """
     pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
     candidates = sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
-    return candidates[-1] if candidates else f"python{version}"
+    if candidates:
+        return candidates[-1]
+    return shutil.which(f"python{version}") or f"python{version}"
 
 
 def suite_on(requirement: str) -> Callable[[nox.Session], None]:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import django
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +40,10 @@ ENCODING_CHOICES = [
 
 #: Invalid numbers listed back in full; beyond this the list is cut with a count.
 INVALID_SHOWN = 50
+
+# A link typed without a scheme is taken as https://; Django 5.0 added the
+# option (and warns until 6.0 without it), 4.2 always assumed http://.
+URL_SCHEME_OPTIONS: dict[str, Any] = {"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}
 
 
 def invalid_pairs(items: Sequence[Any]) -> list[tuple[str, str]]:
@@ -99,8 +104,8 @@ class ComposeForm(forms.Form):
         label=_("WAP push link"),
         required=False,
         max_length=300,
-        assume_scheme="https",
         help_text=_("Only for the PUSH encoding."),
+        **URL_SCHEME_OPTIONS,
     )
     send_at = TaipeiDateTimeField(
         label=_("Schedule"),
