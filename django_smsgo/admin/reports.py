@@ -71,11 +71,12 @@ class DeliveryReportAdmin(ReadOnlyAdmin):
     ]
     raw_id_fields = ["recipient", "batch"]
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
-        # The message page links here filtered on its own reports.
+    def lookup_allowed(self, lookup: str, value: str, *args: Any, **kwargs: Any) -> bool:
+        # The message page links here filtered on its own reports. (Django 5.0
+        # added the request argument; 4.2 calls this without it.)
         if lookup == "recipient__message__id__exact":
             return True
-        return super().lookup_allowed(lookup, value, request)
+        return super().lookup_allowed(lookup, value, *args, **kwargs)
 
     @admin.display(description=_("outcome"), ordering="outcome")
     def outcome_badge(self, report: DeliveryReport) -> str:
@@ -113,10 +114,10 @@ class ReplyAdmin(ReadOnlyAdmin):
     ]
     raw_id_fields = ["message", "recipient"]
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+    def lookup_allowed(self, lookup: str, value: str, *args: Any, **kwargs: Any) -> bool:
         if lookup == "message__id__exact":
             return True
-        return super().lookup_allowed(lookup, value, request)
+        return super().lookup_allowed(lookup, value, *args, **kwargs)
 
     @admin.display(description=_("message"), ordering="message")
     def message_link(self, reply: Reply) -> str:
