@@ -19,6 +19,13 @@ from django_smsgo.models import BalanceSnapshot, DeliveryReport, Reply, Suppress
 from django_smsgo.services.suppression import phone_variants
 
 
+def stock_lookup_allowed(admin_super: Any, lookup: str, value: str, request: Any) -> bool:
+    """ModelAdmin's own ``lookup_allowed``: Django 5.0 added ``request``, 4.2 has none."""
+    if request is None:
+        return bool(admin_super.lookup_allowed(lookup, value))
+    return bool(admin_super.lookup_allowed(lookup, value, request))
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Viewable with the view permission; never added, changed or deleted here."""
 
@@ -71,12 +78,11 @@ class DeliveryReportAdmin(ReadOnlyAdmin):
     ]
     raw_id_fields = ["recipient", "batch"]
 
-    def lookup_allowed(self, lookup: str, value: str, *args: Any, **kwargs: Any) -> bool:
-        # The message page links here filtered on its own reports. (Django 5.0
-        # added the request argument; 4.2 calls this without it.)
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # The message page links here filtered on its own reports.
         if lookup == "recipient__message__id__exact":
             return True
-        return super().lookup_allowed(lookup, value, *args, **kwargs)
+        return stock_lookup_allowed(super(), lookup, value, request)
 
     @admin.display(description=_("outcome"), ordering="outcome")
     def outcome_badge(self, report: DeliveryReport) -> str:
@@ -114,10 +120,10 @@ class ReplyAdmin(ReadOnlyAdmin):
     ]
     raw_id_fields = ["message", "recipient"]
 
-    def lookup_allowed(self, lookup: str, value: str, *args: Any, **kwargs: Any) -> bool:
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         if lookup == "message__id__exact":
             return True
-        return super().lookup_allowed(lookup, value, *args, **kwargs)
+        return stock_lookup_allowed(super(), lookup, value, request)
 
     @admin.display(description=_("message"), ordering="message")
     def message_link(self, reply: Reply) -> str:
