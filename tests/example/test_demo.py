@@ -194,9 +194,11 @@ def test_demo_interrupted_with_ctrl_c_stops_every_process(tmp_path: Path) -> Non
             cwd=REPOSITORY, env=script_env(), stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            # Interrupt once every process runs and the first SMS is on its way.
+            # Interrupt once every process runs and the demo waits for the first
+            # delivery reports (a wait loop: the interrupt lands in our code, not
+            # in the middle of a library call that might swallow it).
             deadline = time.monotonic() + 120
-            while "== Sending" not in log_path.read_text() and time.monotonic() < deadline:
+            while "== Delivery reports" not in log_path.read_text() and time.monotonic() < deadline:
                 assert demo.poll() is None, log_path.read_text()
                 time.sleep(0.1)
             demo.send_signal(signal.SIGINT)
