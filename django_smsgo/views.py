@@ -183,6 +183,9 @@ def _read_params(request: HttpRequest, max_bytes: int) -> dict[str, str]:
             raise BadCallback("body must be form data")
     params: dict[str, str] = {}
     for key, value in pairs:
+        if "\x00" in key or "\x00" in value:
+            # No database text column can hold it: refuse rather than fail to store.
+            raise BadCallback("parameters must not contain NUL characters")
         value = value.strip()
         if key in params and params[key] != value:
             # repr() and a cut: the name comes from the internet and goes to a log line.

@@ -328,6 +328,16 @@ def test_post_body_with_invalid_utf8_is_refused(client: Client, batch: Batch) ->
     assert_nothing_written()
 
 
+@pytest.mark.parametrize("extra", [{"note": "a\x00b"}, {"\x00": ""}, {"statusstr": "DELIV\x00RD"}])
+def test_nul_characters_are_refused(client: Client, batch: Batch, extra: dict[str, str]) -> None:
+    # No database text column can hold U+0000: a 503 would make the gateway
+    # retry a report that can never be stored.
+    response = client.get(report_path(batch), {**report_params(), **extra})
+    assert response.status_code == 400
+    assert b"NUL" in response.content
+    assert_nothing_written()
+
+
 def test_invalid_content_length_is_refused(client: Client, batch: Batch) -> None:
     response = client.generic(
         "POST",
