@@ -249,8 +249,10 @@ class Recipient(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["message", "status"], name="smsgo_rcpt_msg_status"),
-            # A message's recipients page by page, in order, out of 100,000.
+            # Dispatch claims a message's next queued recipients in id order,
+            # out of 100,000; the id keeps that from sorting them all.
+            models.Index(fields=["message", "status", "id"], name="smsgo_rcpt_msg_status"),
+            # The admin pages through a message's recipients in id order.
             models.Index(fields=["message", "id"], name="smsgo_rcpt_msg_id"),
             models.Index(fields=["status", "submitted_at"], name="smsgo_rcpt_status_sub"),
             models.Index(fields=["phone", "created_at"], name="smsgo_rcpt_phone_created"),
