@@ -22,6 +22,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -227,18 +228,40 @@ def reply(stack: Stack, simulator_url: str, message: Any) -> None:
     say(f"reply to message #{received.message_id} from {received.from_phone}: {received.body}")
 
 
+class Interrupted:
+    """Remembers a Ctrl-C even if a library turns the KeyboardInterrupt into something else.
+
+    (SQLite, for one, answers an interrupted query with ``OperationalError``,
+    which a caller may handle and carry on.)
+    """
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        signal.default_int_handler(signum, frame)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the working folder afterwards")
     options = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="smsgo-demo-"))
+    interrupted = Interrupted()
+    signal.signal(signal.SIGINT, interrupted)
     try:
         with sigterm_as_exit():
             run(workdir)
+        if interrupted.seen:
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
         say("\ninterrupted: every process started was stopped")
         return 130
     except StackError as exc:
+        if interrupted.seen:
+            say("\ninterrupted: every process started was stopped")
+            return 130
         say(f"\ndemo failed: {exc}")
         return 1
     finally:
