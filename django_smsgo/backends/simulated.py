@@ -1,6 +1,6 @@
 """What the console and locmem backends share: fake msgids and a deterministic outcome rule.
 
-The outcome of a number follows the bundled simulator's rule on its last two
+The outcome of a number is the bundled simulator's rule on its last two
 digits, so a test can ask for a failure: ``91`` UNDELIV, ``92`` ABSENT, ``93``
 EXPIRED, ``94`` REJECTD, ``95`` DELETED, ``96`` SPAM, ``97`` BLOCK, ``98``
 ACCEPTD, ``99`` never final; any other number is DELIVRD.
@@ -12,21 +12,13 @@ import itertools
 import threading
 import time
 
-OUTCOMES_BY_SUFFIX = {
-    "91": "UNDELIV",
-    "92": "ABSENT",
-    "93": "EXPIRED",
-    "94": "REJECTD",
-    "95": "DELETED",
-    "96": "SPAM",
-    "97": "BLOCK",
-    "98": "ACCEPTD",
-    "99": None,
-}
+# The simulator's rule, so a project's tests and the simulator agree on every number.
+from django_smsgo.simulator.rules import ENROUTE, SCHEDULED, outcome_for_number
+
+__all__ = ["NOT_FINAL", "SCHEDULED", "fake_msgid", "outcome_for"]
 
 #: What a query answers before a message is final (the gateway's SMPP state).
-NOT_FINAL = "ENROUTE"
-SCHEDULED = "SCHEDULED"
+NOT_FINAL = ENROUTE
 
 _counter = itertools.count(1)
 _counter_lock = threading.Lock()
@@ -39,6 +31,5 @@ def fake_msgid() -> str:
     return f"9{int(time.time()) % 10**8:08d}{n % 10**6:06d}"
 
 
-def outcome_for(number: str) -> str | None:
-    """The final state the number reaches, or None when it never becomes final."""
-    return OUTCOMES_BY_SUFFIX.get(number[-2:], "DELIVRD")
+#: The final state a number reaches, or None when it never becomes final.
+outcome_for = outcome_for_number
