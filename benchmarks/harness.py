@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.workers import worker_command
+
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO / "benchmarks"
 DATABASE_URL = os.environ.get(
@@ -196,26 +198,7 @@ class Worker:
 
     def __init__(self, concurrency: int, api_url: str, name: str = "bench") -> None:
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tests.celery_app",
-                "--quiet",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(concurrency),
-                "--hostname",
-                f"{name}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel",
-                "WARNING",
-            ],
+            worker_command(name, concurrency=concurrency),
             env=child_env(BENCH_API_URL=api_url),
             cwd=REPO,
         )

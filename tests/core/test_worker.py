@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from django_smsgo.services.sending import send_sms
 from django_smsgo.simulator.instance import Simulator
 from tests.celery_app import app as celery_app
 from tests.core.conftest import send_requests
+from tests.workers import worker_command
 
 pytestmark = [
     pytest.mark.worker,
@@ -77,25 +77,7 @@ class Workers:
         }
         log = open(self.tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tests.celery_app",
-                "worker",
-                "-Q",
-                QUEUE,
-                "-n",
-                f"{name}@%h",
-                "-c",
-                "2",
-                "-l",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
+            worker_command(name, concurrency=2, loglevel="INFO", queue=QUEUE),
             cwd=ROOT,
             env=env,
             stdout=log,

@@ -26,6 +26,7 @@ from django_smsgo.simulator.pytest_plugin import (  # noqa: F401 - fixtures
     smsgo_simulator_config,
     smsgo_simulator_factory,
 )
+from tests.workers import worker_command
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACT = REPO / "test-artifacts" / "reliability-figures.json"
@@ -116,26 +117,7 @@ class WorkerProcess:
         url = current_database_url()
         self.name = name
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tests.celery_app",
-                "--quiet",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(concurrency),
-                "--hostname",
-                f"{name}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel",
-                "ERROR",
-            ],
+            worker_command(name, concurrency=concurrency, loglevel="ERROR"),
             env={
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
