@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "OPT_OUT_KEYWORDS": ["STOP", "UNSUBSCRIBE", "退訂", "取消訂閱"],
     # Dispatch.
     "CLAIM_LEASE": 300,  # seconds a worker may hold a claimed batch
+    "DISPATCH_TASKS": 1,  # tasks sharing the batches of one large message
     "SEND_RETRY_MAX": 5,
     "SEND_RETRY_BACKOFF": 10,  # seconds, doubled on each retry
     "QUEUE": None,  # Celery queue for normal messages (None: the default)

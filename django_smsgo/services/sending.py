@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from django_smsgo.client.numbers import MAX_NUMBERS_PER_REQUEST
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import BalanceSnapshot, Message, Recipient
 from django_smsgo.services import validation
@@ -375,8 +377,10 @@ def chunked(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
 
 
 def enqueue_dispatch(message: Message, *, countdown: float | None = None) -> None:
-    """Ask a worker to dispatch ``message`` (by primary key only), on its priority's queue.
+    """Ask workers to dispatch ``message`` (by primary key only), on its priority's queue.
 
+    A message of several batches gets up to ``DISPATCH_TASKS`` tasks, which
+    share its batches between workers (each batch is claimed by one of them).
     A broker that is down is logged, not raised: the message stays queued and
     the sweeper enqueues it again after ``ENQUEUE_SWEEP_AGE`` seconds.
     """
@@ -388,12 +392,16 @@ def enqueue_dispatch(message: Message, *, countdown: float | None = None) -> Non
         options["queue"] = queue
     if countdown:
         options["countdown"] = countdown
+    batches = max(1, math.ceil(message.recipient_count / MAX_NUMBERS_PER_REQUEST))
+    tasks = max(1, min(int(smsgo_settings.DISPATCH_TASKS), batches))
     if dispatch_message.app.conf.task_always_eager:
         # Eager mode (tests, development): errors must surface, not be logged away.
-        dispatch_message.apply_async(args=[message.pk], **options)
+        for _ in range(tasks):
+            dispatch_message.apply_async(args=[message.pk], **options)
         return
     try:
-        dispatch_message.apply_async(args=[message.pk], **options)
+        for _ in range(tasks):
+            dispatch_message.apply_async(args=[message.pk], **options)
     except Exception:
         logger.exception(
             "Could not enqueue dispatch of message %s; the sweeper will enqueue it again.",

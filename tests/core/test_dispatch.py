@@ -381,6 +381,34 @@ def test_task_arguments_carry_only_the_primary_key(gateway: Simulator) -> None:
     assert "s3cret" not in repr(bodies[0])
 
 
+@pytest.mark.parametrize(
+    ("tasks", "recipients", "expected"), [(4, 500, 4), (4, 120, 3), (4, 50, 1)]
+)
+def test_a_large_message_is_shared_by_dispatch_tasks(
+    configure: Any, gateway: Simulator, tasks: int, recipients: int, expected: int
+) -> None:
+    configure(DISPATCH_TASKS=tasks)
+    published_for: list[Any] = []
+
+    def record(body: Any = None, **kwargs: Any) -> None:
+        published_for.append(body[0])
+
+    with published(record):
+        message = send_sms(numbers(recipients), "Shared")
+    # Never more tasks than batches: each extra one would find nothing to claim.
+    assert published_for == [[message.pk]] * expected
+
+
+def test_dispatch_tasks_share_the_batches_without_sending_twice(
+    configure: Any, gateway: Simulator
+) -> None:
+    configure(DISPATCH_TASKS=4)
+    message = send_sms(numbers(500), "Shared")
+    assert len(send_requests(gateway)) == 10
+    assert gateway.duplicates() == {"pairs": 0, "extra_sends": 0}
+    assert statuses(message) == {"submitted": 500}
+
+
 def test_override_sends_each_sms_to_the_staging_number_once_per_request(
     gateway: Simulator, configure: Any
 ) -> None:
