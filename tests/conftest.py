@@ -1,11 +1,13 @@
-"""Fixtures for the whole suite: the gateway simulator, and Celery run in-process."""
+"""Fixtures for the whole suite: the gateway simulator, SMSGO settings, Celery in-process."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
+from django_smsgo.simulator.instance import Simulator
 from tests.celery_app import app as celery_app
 
 pytest_plugins = ["django_smsgo.simulator.pytest_plugin"]
@@ -22,3 +24,20 @@ def eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def configure(settings: Any) -> Callable[..., None]:
+    """``configure(KEY=value, ...)`` updates ``settings.SMSGO`` (restored after the test)."""
+
+    def update(**values: Any) -> None:
+        settings.SMSGO = {**settings.SMSGO, **values}
+
+    return update
+
+
+@pytest.fixture
+def gateway(smsgo_simulator: Simulator, configure: Callable[..., None]) -> Simulator:
+    """The simulator as the project's only gateway host (no backup, no callbacks)."""
+    configure(API_URL=smsgo_simulator.base_url, BACKUP_API_URL=None, CALLBACK_BASE_URL=None)
+    return smsgo_simulator

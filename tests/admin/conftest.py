@@ -105,18 +105,6 @@ def client_as() -> Callable[[User], Client]:
     return make
 
 
-@pytest.fixture
-def gateway(smsgo_simulator: Any, settings: Any) -> Any:
-    """The bundled simulator as the project's gateway (primary and backup)."""
-    settings.SMSGO = {
-        **settings.SMSGO,
-        "API_URL": smsgo_simulator.base_url,
-        "BACKUP_API_URL": smsgo_simulator.base_url,
-        "CALLBACK_BASE_URL": None,
-    }
-    return smsgo_simulator
-
-
 def numbers(count: int, start: int = 0) -> list[str]:
     """``count`` distinct valid Taiwanese mobile numbers."""
     return [f"09{n:08d}" for n in range(10_000_000 + start, 10_000_000 + start + count)]

@@ -54,14 +54,3 @@ def client_for() -> Callable[[User | None], APIClient]:
         return client
 
     return make
-
-
-@pytest.fixture
-def gateway(smsgo_simulator: Any, settings: Any) -> Any:
-    """The bundled simulator as the project's gateway, replies and reports by polling only."""
-    settings.SMSGO = {
-        **settings.SMSGO,
-        "API_URL": smsgo_simulator.base_url,
-        "BACKUP_API_URL": smsgo_simulator.base_url,
-    }
-    return smsgo_simulator
