@@ -6,6 +6,9 @@ import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
 
+# Django 6 runs the model checks against the database too.
+pytestmark = pytest.mark.django_db
+
 BASE = {
     "USERNAME": "tester",
     "PASSWORD": "s3cret-Pa55word",

@@ -157,7 +157,8 @@ def test_query_json_can_reproduce_the_documents_trailing_comma(
     msgid = send(call)
     text = call("query.asp", msgid=msgid, dstaddr="0912345678", rtype="JSON").text
     assert text.endswith('"cellphone":"0912345678"},]}}')
-    with pytest.raises(ValueError, match="Expecting"):
+    # Python 3.13 names the trailing comma; older versions say "Expecting value".
+    with pytest.raises(ValueError, match=r"Expecting|trailing comma"):
         json.loads(text)
 
 
