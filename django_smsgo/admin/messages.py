@@ -149,11 +149,6 @@ class MessageAdmin(admin.ModelAdmin):
             return queryset.filter(Exists(with_msgid) | Q(body__icontains=term)), False
         return super().get_search_results(request, queryset, search_term)
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        found = super().get_actions(request)
-        found.pop("delete_selected", None)
-        return found
-
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
