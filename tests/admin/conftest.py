@@ -13,7 +13,6 @@ from django.test import Client
 from django.utils import translation
 
 from django_smsgo.models import Message, Recipient
-from tests.celery_app import app as celery_app
 
 CHANGELIST = "/admin/django_smsgo/message/"
 ADD = "/admin/django_smsgo/message/add/"
@@ -36,16 +35,6 @@ def english_by_default() -> Iterator[None]:
     translation.activate("en")
     yield
     translation.deactivate()
-
-
-@pytest.fixture(autouse=True)
-def eager_celery() -> Iterator[None]:
-    """Dispatch runs in-process, inside the request that queued it."""
-    saved = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
 
 
 def send_requests(simulator: Any) -> list[dict[str, Any]]:
