@@ -17,14 +17,38 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_smsgo.reasons import describe
+
 if TYPE_CHECKING:
     from django_smsgo.services.cancelling import CancelOutcome
 
 PHONE_MAX_LENGTH = 20
 MSGID_MAX_LENGTH = 32
+REASON_CODE_MAX_LENGTH = 32
 
 
-class Message(models.Model):
+class ReasonFields(models.Model):
+    """Why the row is in its state: a code of :class:`django_smsgo.reasons.Reason` and its data.
+
+    The sentence is written when it is read (:attr:`reason_text`), in the
+    reader's language; see :mod:`django_smsgo.reasons`.
+    """
+
+    reason_code = models.CharField(
+        _("reason"), max_length=REASON_CODE_MAX_LENGTH, blank=True, editable=False
+    )
+    reason_params = models.JSONField(_("reason details"), default=dict, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in words, in the active language ('' when there is none)."""
+        return describe(self.reason_code, self.reason_params)
+
+
+class Message(ReasonFields):
     """One text sent to one or more recipients."""
 
     class Status(models.TextChoices):
@@ -42,6 +66,13 @@ class Message(models.Model):
         HIGH = "high", _("High (one-time codes)")
         NORMAL = "normal", _("Normal")
         LOW = "low", _("Low (campaigns)")
+
+    class Kind(models.TextChoices):
+        # Transactional: codes, order and delivery notices, anything the
+        # receiver asked for. Marketing: everything else; the opt-out list
+        # and the marketing rules apply.
+        TRANSACTIONAL = "transactional", _("Transactional")
+        MARKETING = "marketing", _("Marketing")
 
     body = models.TextField(_("text"))
     body_hash = models.CharField(
@@ -65,15 +96,20 @@ class Message(models.Model):
     priority = models.CharField(
         _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
     )
-    transactional = models.BooleanField(
-        _("transactional"),
-        default=False,
-        help_text=_("Transactional messages are sent to opted-out numbers too."),
+    kind = models.CharField(
+        _("kind"),
+        max_length=16,
+        choices=Kind.choices,
+        default=Kind.MARKETING,
+        db_index=True,
+        help_text=_(
+            "Transactional messages (codes, notices) are sent to opted-out numbers too; "
+            "marketing messages are not."
+        ),
     )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
-    status_reason = models.TextField(_("status reason"), blank=True)
     idempotency_key = models.CharField(
         _("idempotency key"), max_length=255, null=True, blank=True, unique=True
     )
@@ -141,7 +177,7 @@ class Message(models.Model):
         return cancel_message(self)
 
 
-class Batch(models.Model):
+class Batch(ReasonFields):
     """One gateway send request: at most 50 recipients of one message, one msgid.
 
     A batch is created when a worker claims recipients, so a claimed recipient
@@ -171,9 +207,6 @@ class Batch(models.Model):
     statuscode = models.IntegerField(_("gateway status code"), null=True, blank=True)
     statusstr = models.CharField(_("gateway status text"), max_length=200, blank=True)
     points = models.IntegerField(_("points charged"), null=True, blank=True)
-    reason = models.TextField(
-        _("reason"), blank=True, help_text=_("Why the batch failed or is uncertain.")
-    )
     claimed_at = models.DateTimeField(_("claimed"), auto_now_add=True)
     lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
@@ -190,7 +223,7 @@ class Batch(models.Model):
         return f"batch {self.pk} ({self.msgid or self.state})"
 
 
-class Recipient(models.Model):
+class Recipient(ReasonFields):
     """One number of a message, and what became of the SMS sent to it."""
 
     class Status(models.TextChoices):
@@ -224,7 +257,6 @@ class Recipient(models.Model):
     )
     gateway_statuscode = models.IntegerField(_("gateway status code"), null=True, blank=True)
     gateway_status = models.CharField(_("gateway status"), max_length=32, blank=True)
-    status_reason = models.TextField(_("status reason"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)

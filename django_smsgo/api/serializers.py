@@ -70,6 +70,9 @@ class RecipientSerializer(serializers.ModelSerializer[Recipient]):
     """One number of a message, its status and the reports received for it."""
 
     msgid = serializers.SerializerMethodField(help_text="The gateway msgid of its request.")
+    status_reason = serializers.CharField(
+        source="reason_text", read_only=True, help_text="The reason in the request's language."
+    )
     reports = DeliveryReportSerializer(many=True, read_only=True)
 
     class Meta:
@@ -80,6 +83,8 @@ class RecipientSerializer(serializers.ModelSerializer[Recipient]):
             "intended_phone",
             "status",
             "status_reason",
+            "reason_code",
+            "reason_params",
             "gateway_statuscode",
             "gateway_status",
             "msgid",
@@ -104,6 +109,10 @@ class RecipientPageSerializer(serializers.Serializer[Any]):
 class MessageSerializer(serializers.ModelSerializer[Message]):
     """A message as listed: its text, options, status and figures."""
 
+    status_reason = serializers.CharField(
+        source="reason_text", read_only=True, help_text="The reason in the request's language."
+    )
+
     class Meta:
         model = Message
         fields = [
@@ -112,13 +121,15 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "encoding",
             "status",
             "status_reason",
+            "reason_code",
+            "reason_params",
             "priority",
             "send_at",
             "expires_at",
             "reply",
             "reply_days",
             "wap_url",
-            "transactional",
+            "kind",
             "idempotency_key",
             "recipient_count",
             "segments",
@@ -185,8 +196,11 @@ class SendRequestSerializer(serializers.Serializer[Any]):
     allow_duplicate = StrictBooleanField(
         default=False, help_text="Skip the guard against the same text to the same number."
     )
-    transactional = StrictBooleanField(
-        default=False, help_text="Send to opted-out numbers too (one-time codes, receipts)."
+    kind = serializers.ChoiceField(
+        choices=Message.Kind.choices,
+        required=False,
+        help_text="transactional (codes, notices: sent to opted-out numbers too) or "
+        "marketing (the default).",
     )
 
     def validate_to(self, value: list[str]) -> list[str]:

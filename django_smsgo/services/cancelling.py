@@ -22,12 +22,11 @@ from django.utils import timezone
 from django_smsgo.backends import BaseBackend, get_backend
 from django_smsgo.exceptions import GatewayError, TransportError
 from django_smsgo.models import Batch, Message, Recipient
+from django_smsgo.reasons import Reason
 from django_smsgo.services.errors import MessageNotCancellable
 from django_smsgo.services.states import TERMINAL, settle, transition
 
 logger = logging.getLogger(__name__)
-
-CANCELLED_REASON = "cancelled before it was sent"
 
 
 @dataclass
@@ -111,7 +110,7 @@ def _cancel_unclaimed(message: Message) -> int:
         message=message, status=Recipient.Status.QUEUED, batch__isnull=True
     ).update(
         status=Recipient.Status.CANCELLED,
-        status_reason=CANCELLED_REASON,
+        reason_code=Reason.CANCELLED,
         final_at=now,
         updated_at=now,
     )
@@ -129,13 +128,13 @@ def _cancel_batch(message: Message, batch: Batch, backend: BaseBackend) -> Batch
         now = timezone.now()
         with transaction.atomic():
             if Batch.objects.filter(pk=batch.pk, state=Batch.State.SUBMITTED).update(
-                state=Batch.State.CANCELLED, reason="cancelled at the gateway"
+                state=Batch.State.CANCELLED, reason_code=Reason.CANCELLED_AT_GATEWAY
             ):
                 Recipient.objects.filter(
                     batch=batch, status__in=(Recipient.Status.SUBMITTED, Recipient.Status.QUEUED)
                 ).update(
                     status=Recipient.Status.CANCELLED,
-                    status_reason="cancelled at the gateway before it was due",
+                    reason_code=Reason.CANCELLED_AT_GATEWAY,
                     final_at=now,
                     updated_at=now,
                 )
@@ -154,6 +153,6 @@ def _settle_after_cancel(message: Message) -> str:
             message=message, status__in=(Recipient.Status.QUEUED, Recipient.Status.SUBMITTED)
         ).exists()
         if not open_left:
-            transition(message, Message.Status.CANCELLED, reason=CANCELLED_REASON)
+            transition(message, Message.Status.CANCELLED, reason=Reason.CANCELLED)
             return message.status
     return settle(message)

@@ -48,6 +48,7 @@ from django_smsgo.exceptions import (
     TransportError,
 )
 from django_smsgo.models import Batch, Message, Recipient
+from django_smsgo.reasons import Reason, cause_of
 from django_smsgo.services import balance
 from django_smsgo.services.callback_urls import reply_url, report_url
 from django_smsgo.services.reports import apply_pending_reports
@@ -137,9 +138,9 @@ def dispatch_message(
         # Released or uncertain: the gateway is unwell. The recipients still
         # queued were never sent; they wait for the retry.
         batch.refresh_from_db()
-        result.reason = batch.reason
+        result.reason = batch.reason_text
         if final_attempt:
-            fail_unclaimed(message, f"not sent: {batch.reason}")
+            fail_unclaimed(message, Reason.NOT_SENT, {"cause": batch.reason_params.get("cause")})
         else:
             result.retry = has_unclaimed(message)
         break
@@ -157,12 +158,17 @@ def _first_request_checks(message: Message, backend: BaseBackend) -> bool:
         # The snapshot may be old: ask once (a balance query sends nothing).
         fresh = balance.refresh_balance(backend=backend)
         if message.estimated_points > fresh.points:
-            reason = (
-                f"not enough points: this message needs about {message.estimated_points}, "
-                f"the balance is {fresh.points}; nothing was sent"
+            params: dict[str, object] = {
+                "needed": message.estimated_points,
+                "balance": fresh.points,
+            }
+            fail_unclaimed(message, Reason.NOT_ENOUGH_POINTS, params)
+            transition(
+                message,
+                Message.Status.FAILED,
+                reason=Reason.NOT_ENOUGH_POINTS,
+                reason_params=params,
             )
-            fail_unclaimed(message, reason)
-            transition(message, Message.Status.FAILED, reason=reason)
             return False
     return True
 
@@ -171,8 +177,8 @@ def _expire_if_due(message: Message) -> bool:
     """Fail the unclaimed recipients of a message whose ``expires_at`` has passed."""
     if message.expires_at is None or message.expires_at > timezone.now():
         return False
-    when = timezone.localtime(message.expires_at).isoformat(timespec="seconds")
-    expired = fail_unclaimed(message, f"expired: not sent before {when}")
+    when = message.expires_at.isoformat(timespec="seconds")
+    expired = fail_unclaimed(message, Reason.EXPIRED, {"when": when})
     if expired:
         logger.info("Message %s expired; %s recipient(s) not sent.", message.pk, expired)
     return True
@@ -241,28 +247,30 @@ def send_batch(
         answer = backend.send(request)
     except SmsgoValidationError as exc:
         # Refused by our own checks before any request: nothing sent.
-        return record_refusal(message, batch, None, f"not sent: {exc}", account_level=False)
-    except GatewayError as exc:
-        reason = _gateway_reason(exc)
-        if not exc.permanent:
-            return release_or_fail(message, batch, reason, final_attempt=final_attempt)
         return record_refusal(
-            message, batch, exc, reason, account_level=exc.code in ACCOUNT_LEVEL_CODES
+            message, batch, None, Reason.NOT_SENT, {"cause": cause_of(exc)}, account_level=False
+        )
+    except GatewayError as exc:
+        if not exc.permanent:
+            return release_or_fail(message, batch, cause_of(exc), final_attempt=final_attempt)
+        return record_refusal(
+            message,
+            batch,
+            exc,
+            Reason.REFUSED,
+            {"code": exc.code, "text": exc.gateway_text},
+            account_level=exc.code in ACCOUNT_LEVEL_CODES,
         )
     except TransportError as exc:
         if not exc.may_have_reached_gateway:
-            return release_or_fail(message, batch, str(exc), final_attempt=final_attempt)
-        return record_uncertain(batch, str(exc))
+            return release_or_fail(message, batch, cause_of(exc), final_attempt=final_attempt)
+        return record_uncertain(batch, cause_of(exc))
     except Exception as exc:
         # Anything unexpected after the request may have left: perhaps sent.
         logger.exception("Unexpected error while sending batch %s", batch.pk)
-        record_uncertain(batch, f"unexpected error: {type(exc).__name__}")
+        record_uncertain(batch, cause_of(exc))
         raise
     return record_submitted(message, batch, answer)
-
-
-def _gateway_reason(exc: GatewayError) -> str:
-    return f"gateway code {exc.code}: {exc.gateway_text} ({exc.explanation})"
 
 
 def record_submitted(message: Message, batch: Batch, answer: SendResult) -> BatchOutcome:
@@ -283,7 +291,8 @@ def record_submitted(message: Message, batch: Batch, answer: SendResult) -> Batc
             statuscode=answer.statuscode,
             statusstr=answer.statusstr[:200],
             submitted_at=now,
-            reason="",
+            reason_code="",
+            reason_params={},
         )
         if not changed:
             logger.warning(
@@ -298,7 +307,8 @@ def record_submitted(message: Message, batch: Batch, answer: SendResult) -> Batc
             status=Recipient.Status.SUBMITTED,
             submitted_at=now,
             gateway_statuscode=answer.statuscode,
-            status_reason="",
+            reason_code="",
+            reason_params={},
             updated_at=now,
         )
         # dispatch_due_at doubles as a heartbeat: the sweeper leaves a message
@@ -324,6 +334,7 @@ def record_refusal(
     batch: Batch,
     exc: GatewayError | None,
     reason: str,
+    params: dict[str, object],
     *,
     account_level: bool,
 ) -> BatchOutcome:
@@ -337,26 +348,28 @@ def record_refusal(
             state=Batch.State.FAILED,
             statuscode=code,
             statusstr=(exc.gateway_text if exc is not None else "")[:200],
-            reason=reason,
+            reason_code=reason,
+            reason_params=params,
         )
         Recipient.objects.filter(
             batch=batch, status__in=(Recipient.Status.QUEUED, Recipient.Status.UNCERTAIN)
         ).update(
             status=Recipient.Status.FAILED,
             gateway_statuscode=code,
-            status_reason=reason,
+            reason_code=reason,
+            reason_params=params,
             final_at=now,
             updated_at=now,
         )
         if account_level:
-            fail_unclaimed(message, reason)
-            transition(message, Message.Status.FAILED, reason=reason)
-    logger.warning("Batch %s of message %s refused: %s", batch.pk, message.pk, reason)
+            fail_unclaimed(message, reason, params)
+            transition(message, Message.Status.FAILED, reason=reason, reason_params=params)
+    logger.warning("Batch %s of message %s refused: %s %s", batch.pk, message.pk, reason, params)
     return BatchOutcome.ACCOUNT_FAILED if account_level else BatchOutcome.FAILED
 
 
 def release_or_fail(
-    message: Message, batch: Batch, reason: str, *, final_attempt: bool
+    message: Message, batch: Batch, cause: dict[str, object], *, final_attempt: bool
 ) -> BatchOutcome:
     """The request surely did not reach the gateway: give the recipients back, or fail them.
 
@@ -368,7 +381,8 @@ def release_or_fail(
     with transaction.atomic():
         owned = Batch.objects.filter(pk=batch.pk, state=Batch.State.CLAIMED).update(
             state=Batch.State.FAILED,
-            reason=reason if final_attempt else f"released for a retry: {reason}",
+            reason_code=Reason.NOT_SENT if final_attempt else Reason.RELEASED,
+            reason_params={"cause": cause},
         )
         if not owned:
             return BatchOutcome.UNCERTAIN
@@ -376,39 +390,48 @@ def release_or_fail(
         if final_attempt:
             recipients.update(
                 status=Recipient.Status.FAILED,
-                status_reason=f"not sent: {reason}",
+                reason_code=Reason.NOT_SENT,
+                reason_params={"cause": cause},
                 final_at=now,
                 updated_at=now,
             )
         else:
             recipients.update(batch=None, updated_at=now)
-    logger.warning("Batch %s of message %s not sent: %s", batch.pk, message.pk, reason)
+    logger.warning("Batch %s of message %s not sent: %s", batch.pk, message.pk, cause)
     return BatchOutcome.RELEASED
 
 
-def record_uncertain(batch: Batch, reason: str) -> BatchOutcome:
+def record_uncertain(batch: Batch, cause: dict[str, object]) -> BatchOutcome:
     """The request may have reached the gateway: its recipients are ``uncertain``, never re-sent."""
     now = timezone.now()
+    params = {"cause": cause}
     with transaction.atomic():
         owned = Batch.objects.filter(pk=batch.pk, state=Batch.State.CLAIMED).update(
-            state=Batch.State.UNCERTAIN, reason=reason
+            state=Batch.State.UNCERTAIN, reason_code=Reason.PERHAPS_SENT, reason_params=params
         )
         if owned:
             Recipient.objects.filter(batch=batch, status=Recipient.Status.QUEUED).update(
                 status=Recipient.Status.UNCERTAIN,
-                status_reason=f"perhaps sent: {reason}",
+                reason_code=Reason.PERHAPS_SENT,
+                reason_params=params,
                 updated_at=now,
             )
-    logger.warning("Batch %s: outcome unknown (%s); it will not be sent again.", batch.pk, reason)
+    logger.warning("Batch %s: outcome unknown %s; it will not be sent again.", batch.pk, cause)
     return BatchOutcome.UNCERTAIN
 
 
-def fail_unclaimed(message: Message, reason: str) -> int:
+def fail_unclaimed(message: Message, reason: str, params: dict[str, object]) -> int:
     """Fail the message's recipients that no batch has claimed; return how many."""
     now = timezone.now()
     return Recipient.objects.filter(
         message_id=message.pk, status=Recipient.Status.QUEUED, batch__isnull=True
-    ).update(status=Recipient.Status.FAILED, status_reason=reason, final_at=now, updated_at=now)
+    ).update(
+        status=Recipient.Status.FAILED,
+        reason_code=reason,
+        reason_params=params,
+        final_at=now,
+        updated_at=now,
+    )
 
 
 def has_unclaimed(message: Message) -> bool:

@@ -21,6 +21,7 @@ from django_smsgo.backends import BaseBackend, get_backend
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import GatewayError, TransportError
 from django_smsgo.models import DeliveryReport, Message, Recipient
+from django_smsgo.reasons import Reason
 from django_smsgo.services.reports import normalise_state, record_observation
 from django_smsgo.services.states import settle
 
@@ -165,24 +166,17 @@ def give_up_stale(now: datetime | None = None) -> int:
     now = now or timezone.now()
     max_age = int(smsgo_settings.POLL_MAX_AGE)
     cutoff = now - timedelta(seconds=max_age)
-    reason = f"no final status within {_duration(max_age)}"
     stale = Recipient.objects.filter(
         status=Recipient.Status.SUBMITTED, submitted_at__lt=cutoff
     ).filter(Q(message__send_at__isnull=True) | Q(message__send_at__lt=cutoff))
     message_ids = set(stale.values_list("message_id", flat=True).distinct())
     count = Recipient.objects.filter(pk__in=stale.values("pk")).update(
-        status=Recipient.Status.FAILED, status_reason=reason, final_at=now, updated_at=now
+        status=Recipient.Status.FAILED,
+        reason_code=Reason.NO_FINAL_STATUS,
+        reason_params={"seconds": max_age},
+        final_at=now,
+        updated_at=now,
     )
     for message in Message.objects.filter(pk__in=message_ids):
         settle(message)
     return count
-
-
-def _duration(seconds: int) -> str:
-    if seconds % 86400 == 0:
-        days = seconds // 86400
-        return f"{days} day{'s' if days != 1 else ''}"
-    if seconds % 3600 == 0:
-        hours = seconds // 3600
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{seconds} seconds"

@@ -41,7 +41,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from django_smsgo.client.statuses import DELIVERED, FINAL_STATE_DESCRIPTIONS, FINAL_STATES
+from django_smsgo.client.statuses import DELIVERED, FINAL_STATES
 from django_smsgo.models import (
     MSGID_MAX_LENGTH,
     PHONE_MAX_LENGTH,
@@ -50,6 +50,7 @@ from django_smsgo.models import (
     Message,
     Recipient,
 )
+from django_smsgo.reasons import Reason
 from django_smsgo.services import reports_postgres
 from django_smsgo.services.states import settle
 from django_smsgo.services.suppression import phone_variants
@@ -73,6 +74,13 @@ _SOURCES = frozenset(DeliveryReport.Source.values)
 def normalise_state(statusstr: str) -> str:
     """The comparable form of a gateway status text: stripped, upper case."""
     return statusstr.strip().upper()
+
+
+def final_reason(state: str) -> tuple[str, dict[str, str]]:
+    """The reason a final ``state`` gives its recipient: none for DELIVRD, else the state."""
+    if state == DELIVERED:
+        return "", {}
+    return str(Reason.FINAL_STATE), {"state": state}
 
 
 def is_final(statusstr: str) -> bool:
@@ -222,6 +230,7 @@ def _record_in_one_statement(
     """
     state = normalise_state(statusstr)
     final = state in FINAL_STATES
+    reason_code, reason_params = final_reason(state)
     recorded = reports_postgres.record(
         alias=DEFAULT_DB_ALIAS,
         batch_id=batch_id,
@@ -233,7 +242,8 @@ def _record_in_one_statement(
         state=state,
         final=final,
         final_status=Recipient.Status.DELIVERED if state == DELIVERED else Recipient.Status.FAILED,
-        status_reason="" if state == DELIVERED else FINAL_STATE_DESCRIPTIONS.get(state, ""),
+        reason_code=reason_code,
+        reason_params=reason_params,
         source=source,
         raw=raw,
         now=timezone.now(),
@@ -375,7 +385,7 @@ def _apply_to_recipient(recipient: Recipient, report: DeliveryReport) -> str:
             Recipient.Status.DELIVERED if state == DELIVERED else Recipient.Status.FAILED
         )
         recipient.final_at = now
-        recipient.status_reason = "" if state == DELIVERED else FINAL_STATE_DESCRIPTIONS[state]
+        recipient.reason_code, recipient.reason_params = final_reason(state)
     else:
         if recipient.status == Recipient.Status.SUBMITTED and state == known:
             return Outcome.DUPLICATE
@@ -389,7 +399,8 @@ def _apply_to_recipient(recipient: Recipient, report: DeliveryReport) -> str:
         update_fields=[
             "status",
             "final_at",
-            "status_reason",
+            "reason_code",
+            "reason_params",
             "submitted_at",
             "gateway_status",
             "gateway_statuscode",

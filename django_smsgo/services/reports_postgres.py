@@ -82,7 +82,8 @@ def record(
     state: str,
     final: bool,
     final_status: str,
-    status_reason: str,
+    reason_code: str,
+    reason_params: Mapping[str, Any],
     source: str,
     raw: Mapping[str, Any],
     now: datetime,
@@ -92,7 +93,7 @@ def record(
     ``phones``: every spelling of the reported number, or None when the report
     named none. ``statusstr`` is the text as stored, ``state`` its comparable
     form, ``final`` whether it is one of table 2's final states, and then
-    ``final_status`` / ``status_reason`` what the recipient becomes. None
+    ``final_status`` / ``reason_code`` / ``reason_params`` what the recipient becomes. None
     means the statement wrote nothing: the report needs the general path.
     """
     connection = connections[alias]
@@ -107,7 +108,10 @@ def record(
         "statusstr": statusstr,
         "state": state,
         "new_status": final_status if final else R.SUBMITTED,
-        "status_reason": status_reason,
+        "reason_code": reason_code,
+        "reason_params": Recipient._meta.get_field("reason_params").get_db_prep_save(
+            dict(reason_params), connection
+        ),
         "source": source,
         "raw": raw_value,
         "now": now,
@@ -304,7 +308,8 @@ def _statement_sql(*, final: bool, by_phone: bool) -> str:
             ELSE {applied} END"""
         sets = f"""{r_status} = %(new_status)s,
             {col(Recipient, "final_at")} = %(now)s,
-            {col(Recipient, "status_reason")} = %(status_reason)s,"""
+            {col(Recipient, "reason_code")} = %(reason_code)s,
+            {col(Recipient, "reason_params")} = %(reason_params)s,"""
         other = f""",
         other AS (
             SELECT o.{r_id} FROM {recipients} o, upd u

@@ -6,7 +6,7 @@ The order is fixed and every refusal happens before anything is stored:
 2. validation by the client's own rules (numbers normalised and de-duplicated,
    every bad number named in one error; encoding; options; schedule);
 3. suppression: opted-out numbers are stored as ``cancelled`` recipients with
-   the reason (unless the message is transactional);
+   the reason (unless the message is transactional: ``kind="transactional"``);
 4. the duplicate guard: the same text to the same number within
    ``DUPLICATE_WINDOW`` seconds is refused unless ``allow_duplicate=True``;
 5. the balance guard: estimated points against the last known balance;
@@ -33,6 +33,7 @@ from django.utils import timezone
 from django_smsgo.client.numbers import MAX_NUMBERS_PER_REQUEST
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import BalanceSnapshot, Message, Recipient
+from django_smsgo.reasons import Reason
 from django_smsgo.services import validation
 from django_smsgo.services.errors import (
     DuplicateMessageError,
@@ -46,8 +47,6 @@ logger = logging.getLogger(__name__)
 
 #: Recipient rows per INSERT; also the size of IN (...) lists in guard queries.
 INSERT_CHUNK = 1000
-
-SUPPRESSED_REASON = "suppressed: the number is on the opt-out list"
 
 
 @dataclass
@@ -65,7 +64,7 @@ class SendPlan:
     reply_days: int | None = None
     wap_url: str = ""
     priority: str = Message.Priority.NORMAL
-    transactional: bool = False
+    kind: str = Message.Kind.MARKETING
     idempotency_key: str | None = None
     created_by: Any = None
     suppressed: set[str] = field(default_factory=set)
@@ -91,7 +90,7 @@ def send_sms(
     idempotency_key: str | None = None,
     allow_duplicate: bool = False,
     created_by: Any = None,
-    transactional: bool = False,
+    kind: str | None = None,
 ) -> Message:
     """Send ``body`` to ``to`` (one number or an iterable of numbers); return the ``Message``.
 
@@ -101,6 +100,8 @@ def send_sms(
     enqueued when it commits. ``send_at`` (aware) schedules it at the gateway;
     ``expires_at`` (aware) drops it if it cannot be sent by then. Calling again
     with the same ``idempotency_key`` returns the first message and sends nothing.
+    ``kind`` is ``"marketing"`` (the default: numbers on the opt-out list are
+    left out) or ``"transactional"`` (codes, notices: sent to them too).
     Raises ``DuplicateMessageError`` (same text to a number within
     ``DUPLICATE_WINDOW``) and ``InsufficientBalanceError`` (cannot be paid for).
     """
@@ -121,7 +122,7 @@ def send_sms(
         idempotency_key=idempotency_key,
         allow_duplicate=allow_duplicate,
         created_by=created_by,
-        transactional=transactional,
+        kind=kind,
     )
     return store(plan, queue=True)
 
@@ -208,7 +209,7 @@ def resend_recipients(
         priority=original.priority,
         allow_duplicate=allow_duplicate,
         created_by=created_by,
-        transactional=original.transactional,
+        kind=original.kind,
     )
     message = store(plan, queue=True, resend_of=original)
     return message
@@ -228,7 +229,7 @@ def plan_send(
     idempotency_key: str | None = None,
     allow_duplicate: bool = False,
     created_by: Any = None,
-    transactional: bool = False,
+    kind: str | None = None,
 ) -> SendPlan:
     """Validate a send and run the guards; raise on the first rule broken, store nothing."""
     now = timezone.now()
@@ -243,6 +244,7 @@ def plan_send(
         reply_days=reply_days,
         wap_url=wap_url,
         priority=priority,
+        kind=kind,
         now=now,
     )
     overrides = validation.override_numbers()
@@ -258,12 +260,12 @@ def plan_send(
         reply_days=checked.reply_days,
         wap_url=wap_url or "",
         priority=checked.priority,
-        transactional=transactional,
+        kind=checked.kind,
         idempotency_key=idempotency_key,
         created_by=created_by,
         overrides=overrides,
     )
-    if not transactional:
+    if plan.kind == Message.Kind.MARKETING:
         plan.suppressed = suppressed_among(numbers)
     sendable = plan.sendable
     plan.estimated_points = validation.estimate_points(
@@ -328,7 +330,7 @@ def store(plan: SendPlan, *, queue: bool, resend_of: Message | None = None) -> M
                 reply_days=plan.reply_days,
                 wap_url=plan.wap_url,
                 priority=plan.priority,
-                transactional=plan.transactional,
+                kind=plan.kind,
                 status=status,
                 idempotency_key=plan.idempotency_key,
                 recipient_count=len(plan.numbers),
@@ -344,7 +346,7 @@ def store(plan: SendPlan, *, queue: bool, resend_of: Message | None = None) -> M
                 Recipient.objects.bulk_create(batch)
             if not plan.sendable and queue:
                 # Every number suppressed: nothing to send, settled at once.
-                transition(message, Message.Status.CANCELLED, reason=SUPPRESSED_REASON)
+                transition(message, Message.Status.CANCELLED, reason=Reason.SUPPRESSED)
             elif queue:
                 transaction.on_commit(lambda: enqueue_dispatch(message))
     except IntegrityError:
@@ -366,7 +368,7 @@ def _recipient_rows(message: Message, plan: SendPlan) -> Iterator[Recipient]:
             phone=next(overrides) if overrides is not None else number,
             intended_phone=number if overrides is not None else "",
             status=Recipient.Status.CANCELLED if suppressed else Recipient.Status.QUEUED,
-            status_reason=SUPPRESSED_REASON if suppressed else "",
+            reason_code=Reason.SUPPRESSED if suppressed else "",
         )
 
 

@@ -27,6 +27,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from django_smsgo.models import Message, Recipient
+from django_smsgo.reasons import Reason
 from django_smsgo.signals import message_failed
 
 logger = logging.getLogger(__name__)
@@ -65,18 +66,28 @@ def sources_of(target: str) -> list[str]:
     return [source for source, targets in TRANSITIONS.items() if target in targets]
 
 
-def transition(message: Message, target: str, *, reason: str = "", **fields: Any) -> bool:
+def transition(
+    message: Message,
+    target: str,
+    *,
+    reason: str = "",
+    reason_params: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> bool:
     """Move ``message`` to ``target`` if its stored status allows it.
 
-    Returns True when the row changed. ``fields`` are saved in the same UPDATE
-    (e.g. ``submitted_at``). ``message`` is refreshed from what was stored. A
-    move to ``failed`` sends ``message_failed`` after commit.
+    Returns True when the row changed. ``reason`` is a
+    :class:`~django_smsgo.reasons.Reason` code, with its ``reason_params``.
+    ``fields`` are saved in the same UPDATE (e.g. ``submitted_at``).
+    ``message`` is refreshed from what was stored. A move to ``failed`` sends
+    ``message_failed`` after commit.
     """
     if target not in TRANSITIONS:
         raise InvalidTransition(f"Unknown message status {target!r}.")
     values: dict[str, Any] = {"status": target, "updated_at": timezone.now(), **fields}
     if reason:
-        values["status_reason"] = reason
+        values["reason_code"] = str(reason)
+        values["reason_params"] = dict(reason_params or {})
     changed = bool(
         Message.objects.filter(pk=message.pk, status__in=sources_of(target)).update(**values)
     )
@@ -84,13 +95,13 @@ def transition(message: Message, target: str, *, reason: str = "", **fields: Any
     if changed:
         logger.info("Message %s is now %s%s", message.pk, target, f" ({reason})" if reason else "")
         if target == S.FAILED:
-            _announce_failure(message, reason)
+            _announce_failure(message)
     return changed
 
 
-def _announce_failure(message: Message, reason: str) -> None:
+def _announce_failure(message: Message) -> None:
     def send() -> None:
-        message_failed.send(sender=Message, message=message, reason=reason)
+        message_failed.send(sender=Message, message=message, reason=message.reason_text)
 
     transaction.on_commit(send)
 
@@ -128,7 +139,7 @@ def derive_status(
     return S.CANCELLED
 
 
-def settle(message: Message, *, reason: str = "") -> str:
+def settle(message: Message) -> str:
     """Bring ``message.status`` in line with its recipients; return the status it has now.
 
     Called when dispatch, the sweeper, cancelling or polling changed
@@ -146,22 +157,23 @@ def settle(message: Message, *, reason: str = "") -> str:
     target = derive_status(counts, send_at=message.send_at, now=now, reached=reached)
     if target is None or target == message.status:
         return message.status
-    if target == S.FAILED and not reason:
-        reason = _first_failure_reason(message.pk)
     fields: dict[str, Any] = {}
+    if target == S.FAILED:
+        fields["reason_code"], fields["reason_params"] = _first_failure_reason(message.pk)
     if target == S.COMPLETED:
         fields["completed_at"] = now
     if target in (S.SUBMITTED, S.SCHEDULED) and message.submitted_at is None:
         fields["submitted_at"] = now
-    transition(message, target, reason=reason, **fields)
+    transition(message, target, **fields)
     return message.status
 
 
-def _first_failure_reason(message_id: int) -> str:
-    reason = (
+def _first_failure_reason(message_id: int) -> tuple[str, dict[str, Any]]:
+    """The reason of the message's first failed recipient that has one (code, params)."""
+    first = (
         Recipient.objects.filter(message_id=message_id, status=R.FAILED)
-        .exclude(status_reason="")
-        .values_list("status_reason", flat=True)
+        .exclude(reason_code="")
+        .values_list("reason_code", "reason_params")
         .first()
     )
-    return reason or "every recipient failed"
+    return first or (str(Reason.EVERY_RECIPIENT_FAILED), {})

@@ -24,13 +24,15 @@ from django.utils import timezone
 
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import Batch, Message, Recipient
+from django_smsgo.reasons import Cause, Reason, cause
 from django_smsgo.services.reports import apply_all_pending_reports
 from django_smsgo.services.sending import enqueue_dispatch
 from django_smsgo.services.states import settle
 
 logger = logging.getLogger(__name__)
 
-LEASE_EXPIRED_REASON = "the worker sending this batch stopped before recording the answer"
+#: What a batch whose claim lease ran out is: perhaps sent.
+LEASE_EXPIRED = {"cause": cause(Cause.LEASE_EXPIRED)}
 
 
 @dataclass
@@ -64,12 +66,17 @@ def expire_leases() -> list[int]:
         with transaction.atomic():
             owned = Batch.objects.filter(
                 pk=batch_id, state=Batch.State.CLAIMED, lease_expires_at__lt=now
-            ).update(state=Batch.State.UNCERTAIN, reason=LEASE_EXPIRED_REASON)
+            ).update(
+                state=Batch.State.UNCERTAIN,
+                reason_code=Reason.PERHAPS_SENT,
+                reason_params=LEASE_EXPIRED,
+            )
             if not owned:
                 continue
             Recipient.objects.filter(batch_id=batch_id, status=Recipient.Status.QUEUED).update(
                 status=Recipient.Status.UNCERTAIN,
-                status_reason=f"perhaps sent: {LEASE_EXPIRED_REASON}",
+                reason_code=Reason.PERHAPS_SENT,
+                reason_params=LEASE_EXPIRED,
                 updated_at=now,
             )
         logger.warning("Batch %s: claim lease expired; marked uncertain.", batch_id)

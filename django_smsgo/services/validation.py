@@ -33,6 +33,7 @@ class CheckedSend:
     segments: int
     reply_days: int | None
     priority: str
+    kind: str
 
 
 def normalise_recipients(to: str | Iterable[str]) -> list[str]:
@@ -54,6 +55,7 @@ def check_send(
     wap_url: str | None,
     priority: str | None,
     now: datetime,
+    kind: str | None = None,
 ) -> CheckedSend:
     """Validate a message's text, options and schedule for every one of its requests.
 
@@ -78,6 +80,10 @@ def check_send(
         raise OptionNotAllowedError(
             priority, f"priority must be one of {', '.join(Message.Priority.values)}"
         )
+    if kind is None:
+        kind = Message.Kind.MARKETING
+    if kind not in Message.Kind.values:
+        raise OptionNotAllowedError(kind, f"kind must be one of {', '.join(Message.Kind.values)}")
     _check_schedule(send_at, expires_at, now)
     dlvtime = send_at if send_at is not None and send_at > now else None
     if send_at is not None and send_at <= now:
@@ -98,6 +104,7 @@ def check_send(
         segments=_segments(body, chosen, wap_url),
         reply_days=reply_days if reply else None,
         priority=str(priority),
+        kind=str(kind),
     )
 
 

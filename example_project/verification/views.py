@@ -27,7 +27,7 @@ def start(request: HttpRequest) -> HttpResponse:
                 # One-time codes jump the queue and reach numbers that opted
                 # out of marketing SMS.
                 priority=Message.Priority.HIGH,
-                transactional=True,
+                kind="transactional",
                 created_by=request.user if request.user.is_authenticated else None,
             )
         except SmsgoValidationError as exc:

@@ -57,7 +57,7 @@ def make_batch(
     state: str = Batch.State.SUBMITTED,
     msgid: str = "100101121234567",
     body: str = "Your code is 123456",
-    transactional: bool = False,
+    kind: str = "marketing",
 ) -> Batch:
     """A message with one batch holding ``phones``; recipients match the batch state."""
     message = Message.objects.create(
@@ -68,7 +68,7 @@ def make_batch(
         if state == Batch.State.SUBMITTED
         else Message.Status.SENDING,
         recipient_count=len(phones),
-        transactional=transactional,
+        kind=kind,
     )
     batch = Batch.objects.create(
         message=message,

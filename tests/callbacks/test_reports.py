@@ -66,7 +66,7 @@ def test_every_other_final_state_fails_the_recipient(state: str) -> None:
     row = recipient()
     assert row.status == Recipient.Status.FAILED
     assert row.gateway_status == state
-    assert row.status_reason
+    assert row.reason_text
 
 
 def test_acceptd_is_a_failure_with_its_explanation_kept() -> None:
@@ -75,7 +75,7 @@ def test_acceptd_is_a_failure_with_its_explanation_kept() -> None:
     row = recipient()
     assert row.status == Recipient.Status.FAILED
     assert row.gateway_status == "ACCEPTD"
-    assert "customer service" in row.status_reason
+    assert "customer service" in row.reason_text
 
 
 def test_unknown_status_string_is_stored_verbatim_and_non_final() -> None:

@@ -164,7 +164,7 @@ def _recipient_state(recipient: Recipient) -> tuple[Any, ...]:
         recipient.status,
         recipient.gateway_status,
         recipient.gateway_statuscode,
-        recipient.status_reason,
+        recipient.reason_text,
         recipient.final_at is not None,
         recipient.submitted_at is not None,
     )

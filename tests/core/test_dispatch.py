@@ -166,7 +166,7 @@ def test_gateway_send_fail_is_retried_with_backoff(gateway: Simulator) -> None:
     assert statuses(message) == {"submitted": 3}
     released = message.batches.filter(state=Batch.State.FAILED)
     assert released.count() == 2
-    assert all("released for a retry" in b.reason for b in released)
+    assert all("released for a retry" in b.reason_text for b in released)
 
 
 def test_unreachable_gateway_fails_after_the_last_retry(configure: Any) -> None:
@@ -180,7 +180,7 @@ def test_unreachable_gateway_fails_after_the_last_retry(configure: Any) -> None:
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
     assert statuses(message) == {"failed": 3}
-    reason = message.recipients.first().status_reason  # type: ignore[union-attr]
+    reason = message.recipients.first().reason_text  # type: ignore[union-attr]
     assert reason.startswith("not sent:")
     assert "could not be reached" in reason
     assert message.batches.count() == 3  # first try + 2 retries
@@ -208,7 +208,7 @@ def test_permanent_refusal_fails_the_batch_with_the_reason(gateway: Simulator, c
     assert first.statuscode == code
     failed = message.recipients.filter(status=Recipient.Status.FAILED)
     assert failed.count() == 50
-    assert all(f"gateway code {code}" in r.status_reason for r in failed)
+    assert all(f"gateway code {code}" in r.reason_text for r in failed)
     assert statuses(message) == {"failed": 50, "submitted": 10}
     assert len(send_requests(gateway)) == 2  # not retried
 
@@ -219,7 +219,7 @@ def test_account_level_refusal_fails_the_whole_message(gateway: Simulator, code:
     message = send_sms(numbers(120), "Hello")
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
-    assert f"gateway code {code}" in message.status_reason
+    assert f"gateway code {code}" in message.reason_text
     assert statuses(message) == {"failed": 120}
     assert len(send_requests(gateway)) == 1
 
@@ -231,8 +231,8 @@ def test_wrong_password_fails_with_the_authorisation_reason(
     message = send_sms(numbers(2), "Hello")
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
-    assert "gateway code -2" in message.status_reason
-    assert "wrong-password" not in message.status_reason
+    assert "gateway code -2" in message.reason_text
+    assert "wrong-password" not in message.reason_text
 
 
 def test_expired_message_is_not_sent(gateway: Simulator) -> None:
@@ -243,7 +243,7 @@ def test_expired_message_is_not_sent(gateway: Simulator) -> None:
     assert send_requests(gateway) == []
     assert message.status == Message.Status.FAILED
     assert statuses(message) == {"failed": 2}
-    assert message.recipients.first().status_reason.startswith("expired")  # type: ignore[union-attr]
+    assert message.recipients.first().reason_text.startswith("expired")  # type: ignore[union-attr]
 
 
 def test_unaffordable_message_is_refused_after_one_balance_refresh(gateway: Simulator) -> None:
@@ -255,7 +255,7 @@ def test_unaffordable_message_is_refused_after_one_balance_refresh(gateway: Simu
     assert send_requests(gateway) == []
     assert [r["endpoint"] for r in gateway.requests] == ["query_point.asp"]
     assert message.status == Message.Status.FAILED
-    assert "not enough points" in message.status_reason
+    assert "not enough points" in message.reason_text
     assert statuses(message) == {"failed": 60}
 
 

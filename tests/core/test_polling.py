@@ -111,7 +111,7 @@ def test_recipients_without_final_status_are_given_up(gateway: Simulator, config
     message.refresh_from_db()
     assert result.given_up == 1
     assert recipient.status == Recipient.Status.FAILED
-    assert recipient.status_reason == "no final status within 1 hour"
+    assert recipient.reason_text == "no final status within 1 hour"
     assert message.status == Message.Status.COMPLETED
     assert query_requests(gateway) == []
 

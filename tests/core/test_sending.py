@@ -180,7 +180,7 @@ def test_suppressed_numbers_are_stored_cancelled_with_the_reason(
         message = send_sms(["0912345678", "0912345679"], "Sale today")
     cancelled = message.recipients.get(phone="0912345679")
     assert cancelled.status == Recipient.Status.CANCELLED
-    assert "opt-out" in cancelled.status_reason
+    assert "opt-out" in cancelled.reason_text
     assert message.recipients.get(phone="0912345678").status == Recipient.Status.QUEUED
     assert message.estimated_points == 1
 
@@ -190,7 +190,7 @@ def test_transactional_messages_reach_suppressed_numbers(
 ) -> None:
     Suppression.objects.create(phone="0912345679", reason=Suppression.Reason.OPT_OUT)
     with django_capture_on_commit_callbacks(execute=False):
-        message = send_sms("0912345679", "Your code is 1234", transactional=True)
+        message = send_sms("0912345679", "Your code is 1234", kind="transactional")
     assert message.recipients.get().status == Recipient.Status.QUEUED
 
 

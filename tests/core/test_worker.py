@@ -200,7 +200,7 @@ def test_a_worker_killed_mid_dispatch_sends_nothing_twice_and_loses_nothing(
     for batch in in_flight:
         batch.refresh_from_db()
         assert batch.state == Batch.State.UNCERTAIN
-        assert batch.reason == sweeper.LEASE_EXPIRED_REASON
+        assert batch.reason_params == sweeper.LEASE_EXPIRED
 
     def phones(status: str) -> set[str]:
         return set(message.recipients.filter(status=status).values_list("phone", flat=True))

@@ -81,7 +81,7 @@ def test_send_failures_are_retried_with_backoff(
     message = send_sms(numbers, "reliability: send fail then recovery", encoding="ASCII")
     assert wait_until(dispatch_done(message), timeout=120)
 
-    released = Batch.objects.filter(message=message, reason__startswith="released for a retry")
+    released = Batch.objects.filter(message=message, reason_code="released")
     submitted = Recipient.objects.filter(message=message, status=Recipient.Status.SUBMITTED)
     send_requests = sum(1 for r in gateway.requests if r["endpoint"] == "sendsms.aspx")
     duplicates = gateway.duplicates()["extra_sends"]

@@ -41,7 +41,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--idempotency-key")
         parser.add_argument("--allow-duplicate", action="store_true")
-        parser.add_argument("--transactional", action="store_true")
+        parser.add_argument(
+            "--transactional",
+            action="store_true",
+            help="a code or notice: sent to numbers on the opt-out list too",
+        )
         parser.add_argument("--dry-run", action="store_true", help="validate and estimate only")
         parser.add_argument("--no-wait", action="store_true", help="do not wait for dispatch")
         parser.add_argument(
@@ -59,7 +63,7 @@ class Command(BaseCommand):
             "send_at": parse_when(options["send_at"]),
             "priority": options["priority"],
             "allow_duplicate": options["allow_duplicate"],
-            "transactional": options["transactional"],
+            "kind": "transactional" if options["transactional"] else "marketing",
         }
         try:
             if options["dry_run"]:
