@@ -45,7 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "OVERRIDE_RECIPIENTS": None,  # staging: send everything to these numbers
     "REPLY_DAYS": 3,
     "OPT_OUT_KEYWORDS": ["STOP", "UNSUBSCRIBE", "退訂", "取消訂閱"],
-    # Dispatch.
+    # Dispatch: "celery" (workers), "inline" (this process, no broker) or
+    # "auto" (Celery when it is installed, else inline).
+    "DISPATCH": "auto",
     "CLAIM_LEASE": 300,  # seconds a worker may hold a claimed batch
     "DISPATCH_TASKS": 1,  # tasks sharing the batches of one large message
     "SEND_RETRY_MAX": 5,

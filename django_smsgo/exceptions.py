@@ -1,5 +1,10 @@
 """Every error django-smsgo raises, in three families that say what to do next.
 
+Apart from them, :class:`SmsgoConfigurationError` says the project is set up
+wrongly (no credentials, a bad URL, no way to dispatch): a subclass of
+Django's ``ImproperlyConfigured``, deliberately not of :class:`SmsgoError`, so
+``except SmsgoError`` around a send never swallows a configuration mistake.
+
 * :class:`SmsgoValidationError` — the request breaks a rule; nothing was sent.
 * :class:`GatewayError` — the gateway answered with a negative ``statuscode``
   (table 1 of the vendor document, ``-1`` … ``-10``); nothing was sent.
@@ -10,7 +15,8 @@
 
 No message, ``str()`` or ``repr()`` of these exceptions ever holds the account
 password or a request URL (the password travels in the query string).
-This module imports nothing from Django, so plain scripts can use the client.
+This module needs no Django, so plain scripts can use the client; where Django
+is installed, configuration errors are its ``ImproperlyConfigured``.
 """
 
 from __future__ import annotations
@@ -18,13 +24,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+try:
+    from django.core.exceptions import ImproperlyConfigured as _ConfigurationErrorBase
+except ImportError:  # the client used without Django
+
+    class _ConfigurationErrorBase(Exception):  # type: ignore[no-redef]
+        """Stands in for Django's ``ImproperlyConfigured`` where Django is not installed."""
+
 
 class SmsgoError(Exception):
-    """Base class of every error raised by django-smsgo."""
+    """Base class of every error raised by django-smsgo when a send or a query fails."""
 
 
-class SmsgoConfigurationError(SmsgoError):
-    """The client or the app is configured wrongly (missing credentials, bad URL…)."""
+class SmsgoConfigurationError(_ConfigurationErrorBase):
+    """The client or the app is configured wrongly (missing credentials, bad URL…).
+
+    An ``ImproperlyConfigured``: fix the settings; sending again will not help.
+    """
 
 
 # --------------------------------------------------------------------------- validation

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django_smsgo.client.encodings import Encoding
 from django_smsgo.client.numbers import MAX_NUMBERS_PER_REQUEST, chunked, normalize_numbers
@@ -18,8 +19,15 @@ from django_smsgo.client.text import count_segments, fit_encoding
 from django_smsgo.client.text import estimate_points as request_points
 from django_smsgo.client.validation import validate_send
 from django_smsgo.conf import smsgo_settings
-from django_smsgo.exceptions import OptionNotAllowedError, ScheduleError, SmsgoValidationError
+from django_smsgo.exceptions import (
+    InvalidNumberError,
+    OptionNotAllowedError,
+    ScheduleError,
+    SmsgoValidationError,
+)
 from django_smsgo.models import Message
+
+IDEMPOTENCY_KEY_MAX_LENGTH = Message._meta.get_field("idempotency_key").max_length or 255
 
 #: Longest possible reply URL, standing in for the real one (made per batch at send time).
 _REPLY_URL_PLACEHOLDER = "https://reply.invalid/smsgo/reply/1/" + "0" * 32 + "/"
@@ -36,11 +44,58 @@ class CheckedSend:
     kind: str
 
 
-def normalise_recipients(to: str | Iterable[str]) -> list[str]:
-    """Every number normalised and de-duplicated; ALL bad numbers named in one error."""
+def as_number_list(to: object) -> list[Any]:
+    """``to`` as a list: one number (text or a ``PhoneNumber``), or an iterable of numbers."""
     if to is None:
-        raise SmsgoValidationError(None, "at least one receiver number is needed")
-    return list(normalize_numbers(to))
+        raise InvalidNumberError([(None, "at least one receiver number is needed")])
+    if isinstance(to, str | bytes) or not isinstance(to, Iterable) or _is_phone_number(to):
+        return [to]
+    return list(to)
+
+
+def _is_phone_number(value: object) -> bool:
+    # phonenumbers.PhoneNumber and django-phonenumber-field's subclass.
+    return hasattr(value, "country_code") and hasattr(value, "national_number")
+
+
+def normalise_recipients(to: str | Iterable[str]) -> list[str]:
+    """Every number normalised and de-duplicated; ALL bad numbers named in one error.
+
+    ``to`` is one number or an iterable of numbers; a string may list several
+    separated by commas, semicolons or new lines.
+    """
+    numbers = as_number_list(to)
+    if len(numbers) == 1 and isinstance(numbers[0], str):
+        return list(normalize_numbers(numbers[0]))
+    return list(normalize_numbers(numbers))
+
+
+def idempotency_key(key: object) -> str | None:
+    """``key`` checked: None, empty or only spaces is no key; else text of up to 255 characters."""
+    if key is None:
+        return None
+    if not isinstance(key, str):
+        raise OptionNotAllowedError(key, "an idempotency key must be text")
+    if not key.strip():
+        return None
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise OptionNotAllowedError(
+            f"{key[:20]}…",
+            f"an idempotency key has at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters "
+            f"({len(key)} given)",
+        )
+    if not key.isprintable():
+        raise OptionNotAllowedError(
+            key, "an idempotency key must not contain control characters (NUL, line breaks…)"
+        )
+    return key
+
+
+def check_flags(**flags: object) -> None:
+    """Each of ``flags`` must be True or False (``reply="no"`` would read as True)."""
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise OptionNotAllowedError(value, f"{name} must be True or False")
 
 
 def check_send(
