@@ -14,8 +14,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-PRIMARY_API_URL = "https://www.smsgo.com.tw/sms_gw/"
-BACKUP_API_URL = "http://www2.smsgo.com.tw/sms_gw/"
+from django_smsgo.client.gateway_client import BACKUP_API_URL, PRIMARY_API_URL
 
 DEFAULTS: dict[str, Any] = {
     # Account credentials. The password travels in the query string of every

@@ -17,7 +17,6 @@ from datetime import datetime
 
 from django.utils import timezone
 
-import django_smsgo
 from django_smsgo.backends.base import BaseBackend, SendRequest
 from django_smsgo.backends.simulated import NOT_FINAL, SCHEDULED, fake_msgid, outcome_for
 from django_smsgo.client import CancelResult, DeliveryStatus, SendResult
@@ -52,6 +51,10 @@ class OutboxMessage:
         return self.dlvtime is None or self.dlvtime <= timezone.now()
 
 
+#: Every send request the backend received, oldest first; also ``django_smsgo.outbox``.
+outbox: list[OutboxMessage] = []
+
+
 class LocmemBackend(BaseBackend):
     """Appends every send request to ``django_smsgo.outbox`` and simulates its delivery."""
 
@@ -78,7 +81,7 @@ class LocmemBackend(BaseBackend):
         if sent.due:
             deliver(sent)
         with self._lock:
-            django_smsgo.outbox.append(sent)
+            outbox.append(sent)
         return SendResult(
             msgid=sent.msgid,
             statuscode=0,
@@ -119,7 +122,7 @@ class LocmemBackend(BaseBackend):
 
 def find(msgid: str) -> OutboxMessage | None:
     """The outbox entry of ``msgid``, or None."""
-    return next((sent for sent in django_smsgo.outbox if sent.msgid == msgid), None)
+    return next((sent for sent in outbox if sent.msgid == msgid), None)
 
 
 def deliver(sent: OutboxMessage) -> None:
@@ -141,7 +144,7 @@ def due_sends() -> list[OutboxMessage]:
     """Scheduled sends whose time has come and that were not delivered or cancelled yet."""
     return [
         sent
-        for sent in list(django_smsgo.outbox)
+        for sent in list(outbox)
         if not sent.cancelled
         and sent.dlvtime is not None
         and sent.due

@@ -30,7 +30,6 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
-from django_smsgo import __version__
 from django_smsgo.client.redaction import redact
 from django_smsgo.exceptions import (
     AnswerLostError,
@@ -40,6 +39,7 @@ from django_smsgo.exceptions import (
     TransportError,
     UncertainOutcomeError,
 )
+from django_smsgo.version import __version__
 
 logger = logging.getLogger("django_smsgo.client")
 

@@ -14,10 +14,10 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from django_smsgo.client.validation import TAIPEI
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import (
     MSGID_MAX_LENGTH,
@@ -32,8 +32,6 @@ from django_smsgo.signals import reply_received
 
 logger = logging.getLogger(__name__)
 
-#: The gateway's clock.
-TAIPEI = ZoneInfo("Asia/Taipei")
 
 # Reply timestamps: the format is undocumented; the simulator sends the first.
 _TIMESTAMP_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y%m%d%H%M%S", "%Y-%m-%d %H:%M:%S")

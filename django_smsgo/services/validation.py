@@ -118,7 +118,7 @@ def check_send(
     """
     if not isinstance(body, str):
         raise SmsgoValidationError(body, "the text must be a string")
-    chosen = _choose_encoding(body, encoding, wap_url)
+    chosen = choose_encoding(body, encoding, wap_url)
     if reply:
         if smsgo_settings.CALLBACK_BASE_URL is None:
             raise OptionNotAllowedError(
@@ -156,14 +156,18 @@ def check_send(
         )
     return CheckedSend(
         encoding=str(chosen),
-        segments=_segments(body, chosen, wap_url),
+        segments=segments_of(body, chosen, wap_url),
         reply_days=reply_days if reply else None,
         priority=str(priority),
         kind=str(kind),
     )
 
 
-def _choose_encoding(body: str, encoding: str | None, wap_url: str | None) -> str:
+def choose_encoding(body: str, encoding: str | None, wap_url: str | None) -> str:
+    """The encoding a send of ``body`` uses: PUSH for a link, the one asked, or the text's own.
+
+    Raises ``SmsgoValidationError`` when the asked encoding cannot carry the text.
+    """
     if wap_url and encoding is None:
         return str(Encoding.PUSH)
     if encoding is not None:
@@ -171,7 +175,8 @@ def _choose_encoding(body: str, encoding: str | None, wap_url: str | None) -> st
     return str(fit_encoding(body, encoding))
 
 
-def _segments(body: str, encoding: str, wap_url: str | None) -> int:
+def segments_of(body: str, encoding: str, wap_url: str | None) -> int:
+    """Segments (points per number) ``body`` takes in ``encoding`` (with the PUSH link)."""
     if encoding == Encoding.PUSH:
         return int(count_segments(body, encoding, wapurl=wap_url or ""))
     return int(count_segments(body, encoding))
