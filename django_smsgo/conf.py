@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from django_smsgo.client.gateway_client import BACKUP_API_URL, PRIMARY_API_URL
+from django_smsgo.client.gateway_client import PRIMARY_API_URL
 
 DEFAULTS: dict[str, Any] = {
     # Account credentials. The password travels in the query string of every
@@ -22,9 +22,14 @@ DEFAULTS: dict[str, Any] = {
     "USERNAME": "",
     "PASSWORD": "",
     # The gateway. BACKUP_API_URL is used only when the primary surely did not
-    # take the request (connect failure, or the explicit -10 "send fail").
+    # take the request (connect failure, or the explicit -10 "send fail"). None:
+    # no failover. The vendor's backup host speaks only plain HTTP, so it is
+    # not the default: the password would travel in clear text on failover.
     "API_URL": PRIMARY_API_URL,
-    "BACKUP_API_URL": BACKUP_API_URL,
+    "BACKUP_API_URL": None,
+    # Plain http:// gateway URLs off this machine are refused unless this is
+    # True (the password travels in the query string of every request).
+    "ALLOW_PLAIN_HTTP": False,
     "CONNECT_TIMEOUT": 5.0,
     "READ_TIMEOUT": 30.0,
     # Where SMS go: the real gateway, the console or an in-memory outbox.
@@ -60,6 +65,11 @@ DEFAULTS: dict[str, Any] = {
     "POLL_MAX_AGE": 3 * 24 * 3600,
     # Balance.
     "LOW_BALANCE_THRESHOLD": 100,
+    # The periodic jobs (manage.py smsgo_jobs; smsgo_doctor expects a run of
+    # each within twice its interval, whoever runs it: smsgo_jobs or beat).
+    "SWEEP_INTERVAL": 60,  # seconds: the sweeper, and due retries in inline mode
+    "POLL_INTERVAL": 300,  # seconds: status polling
+    "BALANCE_INTERVAL": 1800,  # seconds: the balance refresh
     # REST API (django_smsgo.api). Who sees which messages: a dotted path to a
     # callable (request) -> QuerySet[Message]; None: staff with view_message
     # see all, everyone else their own.

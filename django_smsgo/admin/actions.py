@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from django_smsgo.admin.stats import DeliveryCounts, last_balance, taipei_time
-from django_smsgo.exceptions import SmsgoError
+from django_smsgo.exceptions import SmsgoConfigurationError, SmsgoError
 from django_smsgo.models import Message, Recipient
 
 if TYPE_CHECKING:
@@ -196,6 +196,10 @@ def _send(
         except MessageNotQueueable:
             # Sent by an earlier click of the same page in the meantime.
             already += 1
+        except SmsgoConfigurationError as exc:
+            # The settings keep every SMS from going out: the drafts stay drafts.
+            modeladmin.message_user(request, misconfigured_text(exc), messages.ERROR)
+            break
     if queued:
         modeladmin.message_user(
             request,
@@ -219,6 +223,15 @@ def _send(
     if skipped:
         modeladmin.message_user(request, skipped_text(skipped), messages.INFO)
     return back_to(request)
+
+
+def misconfigured_text(error: SmsgoConfigurationError) -> str:
+    """What staff read when the settings keep any SMS from going out (names the setting)."""
+    return _(
+        "SMS cannot be sent with this site's settings, so nothing was sent: %(error)s "
+        "Ask whoever runs the site to fix it (python manage.py smsgo_doctor lists what is "
+        "missing)."
+    ) % {"error": error}
 
 
 def skipped_text(skipped: int) -> str:

@@ -32,6 +32,7 @@ from django_smsgo.exceptions import (
     MessageTooLongError,
     OptionNotAllowedError,
     ScheduleError,
+    SmsgoConfigurationError,
     SmsgoError,
     UnencodableTextError,
 )
@@ -118,10 +119,16 @@ def compose(modeladmin: MessageAdmin, request: HttpRequest) -> HttpResponse:
 
 
 def save_draft(form: ComposeForm, request: HttpRequest) -> Message | None:
-    """Store the draft; a rule the core refuses becomes an error on the right field."""
-    from django_smsgo.services.sending import create_draft
+    """Store the draft; a rule the core refuses becomes an error on the right field.
+
+    "Save and send" is refused before anything is stored when the settings
+    keep the message from ever going out (``sending.check_ready()``).
+    """
+    from django_smsgo.services.sending import check_ready, create_draft
 
     try:
+        if "_send" in request.POST:
+            check_ready()
         return create_draft(
             form.numbers,
             form.cleaned_data["body"],
@@ -163,6 +170,8 @@ def save_draft(form: ComposeForm, request: HttpRequest) -> Message | None:
         form.add_error("encoding", str(exc))
     except (OptionNotAllowedError, SmsgoError) as exc:
         form.add_error(None, str(exc))
+    except SmsgoConfigurationError as exc:
+        form.add_error(None, actions.misconfigured_text(exc))
     return None
 
 
@@ -194,7 +203,7 @@ def refresh_balance(modeladmin: MessageAdmin, request: HttpRequest) -> HttpRespo
         raise PermissionDenied
     try:
         snapshot = ask_gateway()
-    except SmsgoError as exc:
+    except (SmsgoError, SmsgoConfigurationError) as exc:
         modeladmin.message_user(
             request,
             _("The balance could not be read: %(error)s") % {"error": exc},

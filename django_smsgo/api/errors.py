@@ -4,7 +4,8 @@ A validation error of the client or the services becomes a 400 with the
 offending field named (every bad number listed under ``to``); the guards that
 depend on the state of the account, not on the input, get their own codes:
 409 for the duplicate guard and for a message that cannot be cancelled, 402
-when the balance cannot pay for the send.
+when the balance cannot pay for the send, 503 when the server's settings keep
+any SMS from going out (no credentials, no way to dispatch).
 """
 
 from __future__ import annotations
@@ -59,6 +60,18 @@ class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the state of the message."
     default_code = "conflict"
+
+
+class Misconfigured(APIException):
+    """The project's settings keep any SMS from going out; nothing was stored.
+
+    A 503, not a 500: the request was fine, the server is not ready. The
+    detail names the setting to fix (it never holds a secret).
+    """
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "SMS cannot be sent with the server's current settings."
+    default_code = "misconfigured"
 
 
 class GatewayUnavailable(APIException):

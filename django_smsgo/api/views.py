@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from django_smsgo.api.errors import (
     Conflict,
     GatewayUnavailable,
+    Misconfigured,
     validation_error,
 )
 from django_smsgo.api.filters import MessageFilterBackend
@@ -41,7 +42,7 @@ from django_smsgo.api.serializers import (
     SendRequestSerializer,
 )
 from django_smsgo.api.throttling import SendRateThrottle
-from django_smsgo.exceptions import SmsgoError, SmsgoValidationError
+from django_smsgo.exceptions import SmsgoConfigurationError, SmsgoError, SmsgoValidationError
 from django_smsgo.models import BalanceSnapshot, Message, Recipient
 from django_smsgo.services.balance import latest_balance, refresh_balance
 from django_smsgo.services.cancelling import cancel_message
@@ -172,6 +173,11 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
                 "idempotency key belongs to another message."
             ),
             429: OpenApiResponse(description="Too many sends; retry after Retry-After seconds."),
+            503: OpenApiResponse(
+                description="The server's settings keep any SMS from going out (no "
+                "credentials, no way to dispatch); nothing was stored. The detail names the "
+                "setting."
+            ),
         },
         filters=False,
     )
@@ -205,6 +211,8 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
                 {"detail": str(exc), "needed": exc.needed, "balance": exc.balance},
                 status=status.HTTP_402_PAYMENT_REQUIRED,
             )
+        except SmsgoConfigurationError as exc:
+            raise Misconfigured({"detail": f"Not sent, nothing stored: {exc}"}) from None
         if key is not None and not self.get_queryset().filter(pk=message.pk).exists():
             # Another caller won the race for this key with a message this user may not see.
             raise Conflict({"idempotency_key": ["This key was used for another message."]})
@@ -358,6 +366,7 @@ class BalanceView(APIView):
             200: BalanceSerializer,
             400: OpenApiResponse(description="refresh is not a boolean."),
             502: OpenApiResponse(description="The gateway could not be asked."),
+            503: OpenApiResponse(description="The server's settings keep it from asking."),
         },
     )
     def get(self, request: Request) -> Response:
@@ -371,6 +380,8 @@ class BalanceView(APIView):
                 raise GatewayUnavailable(
                     {"detail": f"The gateway could not be asked: {exc}"}
                 ) from None
+            except SmsgoConfigurationError as exc:
+                raise Misconfigured({"detail": str(exc)}) from None
         else:
             snapshot = latest_balance()
         return Response(BalanceSerializer(BalanceSerializer.of(snapshot)).data)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from django_smsgo.exceptions import SmsgoError
+from django_smsgo.exceptions import SmsgoConfigurationError, SmsgoError
 from django_smsgo.services.balance import latest_balance, refresh_balance
 
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         else:
             try:
                 snapshot = refresh_balance()
-            except SmsgoError as exc:
+            except (SmsgoError, SmsgoConfigurationError) as exc:
                 raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"{snapshot.points} points (checked {snapshot.checked_at:%Y-%m-%d %H:%M:%S %Z})"

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from django_smsgo.exceptions import SmsgoConfigurationError
 from django_smsgo.services.polling import poll_delivery_status
 
 
@@ -23,7 +24,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = poll_delivery_status(options["min_age"])
+        try:
+            result = poll_delivery_status(options["min_age"])
+        except SmsgoConfigurationError as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"Asked about {result.asked} recipient(s) in {result.requests} request(s); "
             f"{result.changed} changed, {result.given_up} given up."

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from django_smsgo.exceptions import SmsgoError
+from django_smsgo.exceptions import SmsgoConfigurationError, SmsgoError
 from django_smsgo.models import Message, Recipient
 from django_smsgo.services.sending import plan_send, send_sms
 
@@ -76,6 +76,9 @@ class Command(BaseCommand):
             )
         except SmsgoError as exc:
             raise CommandError(str(exc)) from exc
+        except SmsgoConfigurationError as exc:
+            # Nothing was stored: the settings keep any SMS from going out.
+            raise CommandError(f"Not sent, nothing stored: {exc}") from exc
         self.stdout.write(
             f"Message {message.pk}: {message.recipient_count} recipient(s), "
             f"about {message.estimated_points} points, {message.status}."
@@ -114,7 +117,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Message {message.pk} is {message.status}: {summary}.")
         if done < total:
             self.stdout.write(
-                self.style.WARNING("Still queued: is a Celery worker running? Check again later.")
+                self.style.WARNING(
+                    "Still queued: is a Celery worker running (or, without Celery, "
+                    "manage.py smsgo_jobs)? manage.py smsgo_doctor tells what is missing."
+                )
             )
 
     def progress(self, done: int, total: int) -> None:
