@@ -86,16 +86,50 @@ def check_api_url(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """The password travels in the query string: over plain HTTP anyone on the path reads it."""
     if not _settings_are_valid() or smsgo_settings.BACKEND != GATEWAY_BACKEND:
         return []
-    if urlsplit(smsgo_settings.API_URL).scheme != "https":
-        return [
+    from django_smsgo.backends.gateway import plain_http_urls, refused_plain_http_urls
+
+    messages: list[CheckMessage] = []
+    for name, url in plain_http_urls():
+        messages.append(
             Warning(
-                f"SMSGO API_URL {smsgo_settings.API_URL!r} is not HTTPS: the account password "
-                "travels in clear text.",
-                hint=f"Use the default {DEFAULTS['API_URL']!r}.",
+                f"SMSGO {name} {url!r} is not HTTPS: the account password travels in clear text.",
+                hint=f"Use the default {DEFAULTS['API_URL']!r}."
+                if name == "API_URL"
+                else "Use an https:// host, or None for no failover.",
                 id="smsgo.W001",
             )
-        ]
-    return []
+        )
+    for name, url in refused_plain_http_urls():
+        messages.append(
+            Error(
+                f"SMSGO {name} {url!r} is plain HTTP off this machine: every send is refused, "
+                "since the password would cross the network readable.",
+                hint="Use an https:// URL, or set SMSGO['ALLOW_PLAIN_HTTP'] = True to accept "
+                "clear text (the vendor's backup host speaks only HTTP).",
+                id="smsgo.E015",
+            )
+        )
+    return messages
+
+
+@register(Tags.security, deploy=True)
+def check_callback_https_deploy(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``check --deploy``: a plain-HTTP callback origin, even with ``DEBUG`` on."""
+    if not _settings_are_valid() or not settings.DEBUG:
+        return []  # outside DEBUG, check_callbacks reports it on every run
+    base_url = smsgo_settings.CALLBACK_BASE_URL
+    if base_url is None or urlsplit(str(base_url)).scheme != "http":
+        return []
+    return [_plain_http_callbacks(str(base_url))]
+
+
+def _plain_http_callbacks(base_url: str) -> CheckMessage:
+    return Warning(
+        f"SMSGO CALLBACK_BASE_URL {base_url!r} is not HTTPS: the signed callback URLs "
+        "(their tokens) and the receivers' replies can be read on the way.",
+        hint="Serve the site over HTTPS and use an https:// origin.",
+        id="smsgo.W002",
+    )
 
 
 @register(Tags.security)
@@ -116,13 +150,7 @@ def check_callbacks(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
         ]
     messages: list[CheckMessage] = []
     if parts.scheme != "https" and not settings.DEBUG:
-        messages.append(
-            Warning(
-                f"SMSGO CALLBACK_BASE_URL {base_url!r} is not HTTPS: the signed callback URLs "
-                "can be read on the way.",
-                id="smsgo.W002",
-            )
-        )
+        messages.append(_plain_http_callbacks(base_url))
     token = smsgo_settings.CALLBACK_TOKEN or ""
     if not token:
         messages.append(
@@ -305,3 +333,110 @@ def check_sending(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
             )
         )
     return messages
+
+
+@register(Tags.compatibility)
+def check_dispatch(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """A dispatch mode that cannot work: every send would be refused."""
+    if not _settings_are_valid():
+        return []
+    from django_smsgo.exceptions import SmsgoConfigurationError
+    from django_smsgo.services import dispatching
+
+    try:
+        dispatching.check_ready()
+    except SmsgoConfigurationError as exc:
+        return [
+            Error(
+                str(exc),
+                hint='Without a broker, SMSGO["DISPATCH"] = "inline" sends from the process '
+                "that stored the message; manage.py smsgo_jobs runs the retries and the sweeper.",
+                id="smsgo.E016",
+            )
+        ]
+    return []
+
+
+#: Seconds a SQLite writer waits for another before "database is locked".
+SQLITE_TIMEOUT = 20
+
+
+def sqlite_options_hint() -> str:
+    """The SQLite ``OPTIONS`` to add, for the running Django version."""
+    import django
+
+    if django.VERSION >= (5, 1):
+        return (
+            f'DATABASES["default"]["OPTIONS"] = {{"timeout": {SQLITE_TIMEOUT}, '
+            '"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}'
+        )
+    return (
+        f'DATABASES["default"]["OPTIONS"] = {{"timeout": {SQLITE_TIMEOUT}}}, and switch the '
+        "database file to WAL once: manage.py dbshell, then PRAGMA journal_mode=WAL;"
+    )
+
+
+def sqlite_shortcomings(options: dict[str, Any]) -> list[str]:
+    """What a SQLite database's ``OPTIONS`` lack for concurrent writers (reports, workers)."""
+    import django
+
+    missing = []
+    timeout = options.get("timeout")
+    if not isinstance(timeout, int | float) or timeout < SQLITE_TIMEOUT / 2:
+        missing.append("a busy timeout")
+    init = str(options.get("init_command") or "").lower().replace(" ", "")
+    if django.VERSION >= (5, 1) and "journal_mode=wal" not in init:
+        missing.append("WAL mode")
+    return missing
+
+
+@register(Tags.compatibility)
+def check_sqlite(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """SQLite without a busy timeout or WAL loses callbacks under concurrent writes."""
+    messages: list[CheckMessage] = []
+    for alias, config in settings.DATABASES.items():
+        if not str(config.get("ENGINE", "")).endswith("sqlite3"):
+            continue
+        missing = sqlite_shortcomings(config.get("OPTIONS") or {})
+        if missing:
+            messages.append(
+                Warning(
+                    f"Database {alias!r} is SQLite without {' and '.join(missing)}: concurrent "
+                    "delivery reports and workers can meet 'database is locked'.",
+                    hint=f"Add {sqlite_options_hint()}. See docs/troubleshooting.rst.",
+                    id="smsgo.W007",
+                )
+            )
+    return messages
+
+
+@register(Tags.database)
+def check_periodic_jobs(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The sweeper and polling must run (beat or smsgo_jobs); read from their last runs.
+
+    A database check: ``migrate`` and ``check --database default`` run it.
+    """
+    if not databases or not _settings_are_valid():
+        return []
+    from django.db import DatabaseError
+
+    from django_smsgo.services import jobs
+
+    try:
+        stopped = [job.name for job in jobs.health() if job.name != "balance" and not job.running]
+    except DatabaseError:
+        return []  # not migrated yet
+    if not stopped:
+        return []
+    return [
+        Warning(
+            f"django-smsgo's periodic jobs have not run lately: {', '.join(stopped)}. Without "
+            "them a lost report leaves its recipient submitted for good, and retries and lost "
+            "dispatches wait forever.",
+            hint="Run manage.py smsgo_jobs (under a process manager, or --once from cron every "
+            "minute), or schedule the tasks in Celery beat (docs/tasks.rst).",
+            id="smsgo.W008",
+        )
+    ]

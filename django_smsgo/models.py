@@ -486,6 +486,51 @@ class BalanceSnapshot(models.Model):
         return f"{self.points} points at {self.checked_at:%Y-%m-%d %H:%M}"
 
 
+class JobRun(models.Model):
+    """When a periodic job (sweep, poll, balance) last ran, whoever ran it.
+
+    ``manage.py smsgo_jobs`` reads it to know which job is due, and claims a
+    run by moving ``started_at`` conditionally, so two runners (two cron
+    lines, a loop and a cron line) do not run the same job at once. The Celery
+    tasks record their runs here too, so ``smsgo_doctor`` can tell whether the
+    jobs really run, whoever runs them.
+    """
+
+    name = models.CharField(_("job"), max_length=32, unique=True)
+    started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    succeeded = models.BooleanField(_("succeeded"), default=False)
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    runner = models.CharField(_("run by"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("periodic job run")
+        verbose_name_plural = _("periodic job runs")
+
+    def __str__(self) -> str:
+        return f"{self.name} finished {self.finished_at or 'never'}"
+
+
+class CallbackProbe(models.Model):
+    """A signed probe of ``CALLBACK_BASE_URL`` that reached this site's callback views.
+
+    ``smsgo_doctor`` requests a probe URL through ``CALLBACK_BASE_URL`` and
+    then looks for the probe's nonce in its own database: only a server that
+    shares this site's database can have written it, so a port that leads to
+    another server is caught even when that server answers 200.
+    """
+
+    nonce = models.CharField(_("nonce"), max_length=64, unique=True)
+    arrived_at = models.DateTimeField(_("arrived"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("callback probe")
+        verbose_name_plural = _("callback probes")
+
+    def __str__(self) -> str:
+        return f"probe {self.nonce[:8]}… at {self.arrived_at:%Y-%m-%d %H:%M:%S}"
+
+
 # --- the state machines ---------------------------------------------------------------------
 # For each status, the statuses it may move to. The writers are in
 # django_smsgo.services.states; the querysets above read the final statuses.

@@ -16,7 +16,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import Message
-from django_smsgo.services import balance, cancelling, dispatch, polling, sweeper
+from django_smsgo.services import balance, cancelling, dispatch, jobs, polling, sweeper
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,9 @@ def cancel_message(message_id: int) -> dict[str, Any]:
 @shared_task(ignore_result=True)
 def poll_delivery_status(min_age: float | None = None) -> dict[str, Any]:
     """Ask the gateway about submitted recipients that have no final status yet."""
-    result = polling.poll_delivery_status(min_age)
+    with jobs.recorded("poll", runner=jobs.runner_name("celery")) as record:
+        result = polling.poll_delivery_status(min_age)
+        record.summary = f"asked {result.asked}, changed {result.changed} {result.error}".strip()
     return {
         "asked": result.asked,
         "requests": result.requests,
@@ -107,13 +109,22 @@ def poll_delivery_status(min_age: float | None = None) -> dict[str, Any]:
 @shared_task(ignore_result=True)
 def refresh_balance() -> int:
     """Store the account balance; sends ``balance_low`` below ``LOW_BALANCE_THRESHOLD``."""
-    return balance.refresh_balance().points
+    with jobs.recorded("balance", runner=jobs.runner_name("celery")) as record:
+        points = balance.refresh_balance().points
+        record.summary = f"{points} points"
+    return points
 
 
 @shared_task(ignore_result=True)
 def sweep() -> dict[str, Any]:
-    """Expire dead claims, re-enqueue lost dispatches, move due scheduled messages on."""
-    result = sweeper.sweep()
+    """Expire dead claims, re-enqueue lost dispatches, move due scheduled messages on.
+
+    Each run of this task and of the two above is recorded (``JobRun``), so
+    ``smsgo_doctor`` sees that beat schedules them.
+    """
+    with jobs.recorded("sweep", runner=jobs.runner_name("celery")) as record:
+        result = sweeper.sweep()
+        record.summary = f"{len(result.reenqueued)} re-enqueued"
     return {
         "expired_batches": result.expired_batches,
         "reenqueued": result.reenqueued,

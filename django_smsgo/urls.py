@@ -12,4 +12,6 @@ app_name = "smsgo"
 urlpatterns = [
     path("report/<int:batch_id>/<str:token>/", views.delivery_report, name="report"),
     path("reply/<int:batch_id>/<str:token>/", views.reply, name="reply"),
+    # smsgo_doctor's check that CALLBACK_BASE_URL leads to this site.
+    path("probe/<str:nonce>/<str:token>/", views.callback_probe, name="probe"),
 ]

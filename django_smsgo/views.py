@@ -16,16 +16,18 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
+import time
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import DeliveryReport
+from django_smsgo.services import callback_probe as probes
 from django_smsgo.services.callback_urls import CallbackKind, redact, verify_token
 from django_smsgo.services.replies import record_reply
 from django_smsgo.services.reports import record_observation
@@ -42,6 +44,11 @@ _MAX_FIELDS = 20
 _REPORT_MAX_BYTES = 2048
 _REPLY_MAX_BYTES = 16384
 _REPLY_BODY_MAX_CHARS = 1000
+
+#: Pauses (seconds) before trying a callback again within the request when
+#: SQLite answered "database is locked": four retries, under a second in all,
+#: before the 503 that makes the gateway send the report again later.
+_LOCKED_RETRY_PAUSES = (0.05, 0.1, 0.2, 0.4)
 
 _MSGID = re.compile(r"[0-9A-Za-z_\-]{1,32}")
 _STATUSCODE = re.compile(r"-?\d{1,6}")
@@ -231,7 +238,7 @@ def _handle(
         if refused is not None:
             return refused
         params = _read_params(request, max_bytes)
-        msgid = store(params)
+        msgid = _store_retrying_locks(request, store, params)
     except BadCallback as exc:
         logger.warning("Callback %s refused: %s.", redact(request.path), exc.reason)
         return _plain(400, exc.reason)
@@ -243,6 +250,35 @@ def _handle(
         logger.exception("Callback %s failed.", redact(request.path))
         return _plain(500, "server error")
     return _acknowledge(msgid)
+
+
+def _database_locked(exc: OperationalError) -> bool:
+    return connection.vendor == "sqlite" and "locked" in str(exc)
+
+
+def _store_retrying_locks(
+    request: HttpRequest, store: Callable[[dict[str, str]], str], params: dict[str, str]
+) -> str:
+    """``store(params)``; on SQLite, "database is locked" is tried again a few times.
+
+    The report's transaction was rolled back, so trying again is safe. The
+    store takes the write lock first (``locks.write_first``), so this is
+    rare: a writer holding the lock longer than the busy timeout.
+    """
+    for attempt, pause in enumerate(_LOCKED_RETRY_PAUSES, start=1):
+        try:
+            return store(params)
+        except OperationalError as exc:
+            if not _database_locked(exc):
+                raise
+            logger.warning(
+                "Callback %s: database is locked; retry %d of %d.",
+                redact(request.path),
+                attempt,
+                len(_LOCKED_RETRY_PAUSES),
+            )
+            time.sleep(pause)
+    return store(params)
 
 
 def _store_report(batch_id: int) -> Callable[[dict[str, str]], str]:
@@ -311,3 +347,27 @@ def reply(request: HttpRequest, batch_id: int, token: str) -> HttpResponse:
     delivery report (``magicid=…\\nmsgid=<msgid>\\n``), after commit.
     """
     return _handle(request, "reply", batch_id, token, _REPLY_MAX_BYTES, _store_reply(batch_id))
+
+
+_NONCE = re.compile(r"[0-9a-f]{32}")
+
+
+@csrf_exempt
+@transaction.non_atomic_requests
+def callback_probe(request: HttpRequest, nonce: str, token: str) -> HttpResponse:
+    """``smsgo_doctor``'s probe: record the nonce in this site's database, answer 200.
+
+    Signed like the callback URLs (404 for a wrong token or a malformed
+    nonce); the doctor then looks for the nonce in its own database. Not
+    subject to ``CALLBACK_ALLOWED_IPS``: the probe comes from the site's own
+    host, not from the gateway.
+    """
+    if not _NONCE.fullmatch(nonce) or not probes.verify(nonce, token):
+        logger.warning("Callback probe refused: wrong token or nonce.")
+        return _plain(404, "not found")
+    try:
+        probes.record_arrival(nonce)
+    except DatabaseError:
+        logger.exception("Callback probe not stored: database error.")
+        return _plain(503, "temporarily unavailable")
+    return _plain(200, probes.ANSWER.format(nonce=nonce).rstrip("\n"))

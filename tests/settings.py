@@ -8,6 +8,7 @@ Redis.
 import os
 
 import dj_database_url
+import django
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -59,6 +60,11 @@ DATABASES = {
     "default": dj_database_url.parse(os.environ.get("DATABASE_URL", SQLITE_URL), conn_max_age=0)
 }
 DATABASES["default"]["TEST"] = {"NAME": None}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # What docs/quickstart.rst tells projects on SQLite (system check smsgo.W007).
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    if django.VERSION >= (5, 1):
+        DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL;"
 
 STATIC_URL = "/static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

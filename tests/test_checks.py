@@ -152,3 +152,65 @@ def test_test_backend_without_debug_warns() -> None:
     assert "smsgo.W006" in smsgo_check_ids(BACKEND=backend)
     with override_settings(DEBUG=True):
         assert "smsgo.W006" not in smsgo_check_ids(BACKEND=backend)
+
+
+def test_every_plain_http_gateway_url_warns() -> None:
+    # The backup host is a gateway URL like the primary: the password rides on it too.
+    assert "smsgo.W001" in smsgo_check_ids(BACKUP_API_URL="http://127.0.0.1:8765/sms_gw/")
+    assert "smsgo.W001" not in smsgo_check_ids(BACKUP_API_URL=None)
+
+
+def test_a_plain_http_gateway_off_this_machine_is_refused() -> None:
+    ids = smsgo_check_ids(BACKUP_API_URL="http://www2.smsgo.com.tw/sms_gw/")
+    assert "smsgo.E015" in ids
+    assert "smsgo.E015" not in smsgo_check_ids(
+        BACKUP_API_URL="http://www2.smsgo.com.tw/sms_gw/", ALLOW_PLAIN_HTTP=True
+    )
+    assert "smsgo.E015" not in smsgo_check_ids(API_URL="http://127.0.0.1:8765/sms_gw/")
+
+
+def test_check_deploy_warns_on_a_plain_http_callback_origin_even_in_debug() -> None:
+    with override_settings(DEBUG=True, SMSGO={**BASE, "CALLBACK_BASE_URL": "http://example.com"}):
+        deploy = {m.id for m in run_checks(include_deployment_checks=True)}
+    assert "smsgo.W002" in deploy
+
+
+def test_celery_dispatch_without_celery_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django_smsgo.services import dispatching
+
+    monkeypatch.setattr(dispatching, "_celery", None)  # what ready() leaves without Celery
+    assert "smsgo.E016" in smsgo_check_ids(DISPATCH="celery")
+    assert "smsgo.E016" not in smsgo_check_ids(DISPATCH="auto")
+    assert "smsgo.E016" in smsgo_check_ids(DISPATCH="sometimes")
+
+
+def test_sqlite_without_busy_timeout_or_wal_warns() -> None:
+    import django
+    from django.conf import settings
+
+    default = settings.DATABASES["default"]
+    bare = {**default, "ENGINE": "django.db.backends.sqlite3", "OPTIONS": {}}
+    with (
+        pytest.warns(UserWarning, match="DATABASES"),
+        override_settings(DATABASES={**settings.DATABASES, "default": bare}),
+    ):
+        warnings = [m for m in run_checks() if m.id == "smsgo.W007"]
+    assert len(warnings) == 1
+    assert "busy timeout" in warnings[0].msg
+    assert '"timeout": 20' in str(warnings[0].hint)
+    if django.VERSION >= (5, 1):
+        assert "WAL" in warnings[0].msg
+        assert "journal_mode=WAL" in str(warnings[0].hint)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_periodic_jobs_that_never_ran_warn_in_the_database_checks() -> None:
+    from django.utils import timezone
+
+    from django_smsgo.models import JobRun
+
+    assert "smsgo.W008" in {m.id for m in run_checks(databases=["default"])}
+    assert "smsgo.W008" not in {m.id for m in run_checks()}  # only with database access
+    for name in ("sweep", "poll"):
+        JobRun.objects.create(name=name, finished_at=timezone.now(), succeeded=True)
+    assert "smsgo.W008" not in {m.id for m in run_checks(databases=["default"])}

@@ -31,13 +31,35 @@ def serialise(key: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
     connection = connections[using]
     if not connection.in_atomic_block:
         raise RuntimeError("serialise() holds its lock until commit: call it inside atomic().")
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(key)])
-        elif connection.vendor == "sqlite":
-            # Any write takes SQLite's one write lock; this one changes nothing.
-            table = connection.ops.quote_name(Message._meta.db_table)
-            cursor.execute(f"UPDATE {table} SET id = id WHERE 0")  # noqa: S608 - a constant
+    elif connection.vendor == "sqlite":
+        write_first(using=using)
+
+
+def write_first(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """On SQLite, take the database's write lock now, at the start of the transaction.
+
+    SQLite opens a transaction *deferred*: it reads under a shared lock and
+    asks for the write lock at its first write. If another connection wrote
+    meanwhile, that upgrade cannot wait (it would deadlock, or read a stale
+    snapshot in WAL mode) and fails at once with "database is locked",
+    whatever the busy timeout. A transaction that reads before it writes
+    (a delivery report: find the recipient, then update it) calls this first,
+    so it waits its turn (up to the busy timeout) instead of failing. Django
+    5.1's ``"transaction_mode": "IMMEDIATE"`` does the same for every
+    transaction. Elsewhere nothing is done. Must be called inside ``atomic()``.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("write_first() takes a lock held until commit: call it in atomic().")
+    with connection.cursor() as cursor:
+        # Any write takes SQLite's one write lock; this one changes nothing.
+        table = connection.ops.quote_name(Message._meta.db_table)
+        cursor.execute(f"UPDATE {table} SET id = id WHERE 0")  # noqa: S608 - a constant
 
 
 def _lock_id(key: str) -> int:

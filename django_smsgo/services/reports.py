@@ -52,6 +52,7 @@ from django_smsgo.models import (
     Message,
     Recipient,
 )
+from django_smsgo.services import locks
 from django_smsgo.services.states import batch as batch_state
 from django_smsgo.services.states import recipient as recipient_state
 from django_smsgo.services.states import report_statement
@@ -114,6 +115,8 @@ def record_observation(
         if report is not None:
             return report
     with transaction.atomic():
+        # SQLite: the write lock first, or concurrent reports fail "database is locked".
+        locks.write_first()
         report = DeliveryReport(
             msgid=msgid,
             phone=phone or "",
@@ -165,6 +168,7 @@ def apply_pending_reports(batch: Batch) -> int:
     )
     for report_id in pending_ids:
         with transaction.atomic():
+            locks.write_first()
             report = (
                 DeliveryReport.objects.select_for_update()
                 .filter(pk=report_id, outcome=Outcome.PENDING)

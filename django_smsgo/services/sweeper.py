@@ -10,6 +10,10 @@
   the last batch) is settled from its recipients.
 * A scheduled message whose time has come becomes ``submitted``.
 * Reports that arrived before their batch was recorded are applied.
+
+In inline mode (no Celery task waits with an ETA for a retry)
+:func:`redispatch_due_retries` dispatches the messages whose retry has come
+due; ``manage.py smsgo_jobs`` runs it with every sweep.
 """
 
 from __future__ import annotations
@@ -85,6 +89,28 @@ def reenqueue_stale() -> list[int]:
             dispatching.enqueue(message)
             enqueued.append(message.pk)
     return enqueued
+
+
+def redispatch_due_retries() -> list[int]:
+    """Inline mode: dispatch again the messages whose retry is due; return their ids.
+
+    In Celery mode the dispatch task enqueues its own retry with an ETA, so
+    this does nothing there. The conditional move of ``dispatch_due_at``
+    makes two runners dispatch a message once.
+    """
+    if dispatching.mode() != "inline":
+        return []
+    now = timezone.now()
+    due = Message.objects.dispatchable().filter(dispatch_attempts__gt=0, dispatch_due_at__lte=now)
+    redispatched: list[int] = []
+    for message in due:
+        if Message.objects.filter(pk=message.pk, dispatch_due_at=message.dispatch_due_at).update(
+            dispatch_due_at=now
+        ):
+            logger.info("Message %s: its retry is due; dispatching it again.", message.pk)
+            dispatching.enqueue(message)
+            redispatched.append(message.pk)
+    return redispatched
 
 
 def settle_stalled() -> list[int]:

@@ -152,7 +152,15 @@ def build(options: dict[str, Any]) -> Simulator:
 def run(options: dict[str, Any], out: Writer, stop: threading.Event | None = None) -> None:
     """Start the simulator and serve until interrupted (or ``stop`` is set)."""
     logging.basicConfig(level=logging.DEBUG if options.get("verbose") else logging.WARNING)
-    simulator = build(options).start()
+    try:
+        simulator = build(options).start()
+    except OSError as exc:
+        # A busy port is the usual cause: say so, without a traceback.
+        raise SystemExit(
+            f"smsgo simulator: cannot listen on {options['host']}:{options['port']} "
+            f"({exc.strerror or exc}). Stop the program using that port, or choose another "
+            "with --port (0: any free port)."
+        ) from None
     names = ", ".join(
         f"{a.username} ({a.points} points)" for a in simulator.state.accounts.values()
     )
