@@ -437,7 +437,7 @@ def check_database(timeout: float) -> list[Finding]:
     if connection.vendor != "sqlite":
         return [Finding("database", Finding.PASS, f"{connection.vendor}")]
     missing = sqlite_shortcomings(connection.settings_dict.get("OPTIONS") or {})
-    if connection.is_in_memory_db():
+    if connection.is_in_memory_db():  # type: ignore[attr-defined]  # SQLite only
         # A test run's database: one process, no file to switch to WAL.
         missing = [m for m in missing if m != "WAL mode"]
         if not missing:
