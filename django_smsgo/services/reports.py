@@ -52,6 +52,7 @@ from django_smsgo.models import (
     Message,
     Recipient,
 )
+from django_smsgo.services import locks
 from django_smsgo.services.states import batch as batch_state
 from django_smsgo.services.states import recipient as recipient_state
 from django_smsgo.services.states import report_statement
@@ -113,7 +114,7 @@ def record_observation(
         )
         if report is not None:
             return report
-    with transaction.atomic():
+    with locks.writing():
         report = DeliveryReport(
             msgid=msgid,
             phone=phone or "",
@@ -164,7 +165,7 @@ def apply_pending_reports(batch: Batch) -> int:
         .values_list("pk", flat=True)
     )
     for report_id in pending_ids:
-        with transaction.atomic():
+        with locks.writing():
             report = (
                 DeliveryReport.objects.select_for_update()
                 .filter(pk=report_id, outcome=Outcome.PENDING)
