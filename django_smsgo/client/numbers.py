@@ -36,6 +36,10 @@ _LIST_SEPARATORS = re.compile(r"[,;\n]")
 
 T = TypeVar("T")
 
+#: What a list of receivers may be given as: one string (numbers separated by
+#: commas, semicolons or new lines), or an iterable of numbers.
+NumberInput = str | Iterable[str]
+
 
 class _Invalid(Exception):
     """Why one number is invalid (internal: collected into InvalidNumberError)."""
