@@ -15,24 +15,28 @@ from typing import TypeVar
 
 import phonenumbers
 
+from django_smsgo.client.digits import ForeignDigitError, ascii_digits
 from django_smsgo.exceptions import InvalidNumberError, TooManyNumbersError
 
 #: The gateway takes at most this many receivers in one send request.
 MAX_NUMBERS_PER_REQUEST = 50
 
-_DOMESTIC = re.compile(r"09\d{8}")
+_DOMESTIC = re.compile(r"09[0-9]{8}")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 # Separators people type inside a number; anything else is an error.
 _SEPARATORS = re.compile(r"[\s\-.()/\u00a0\u3000]")
 # A Taiwanese mobile written with the country code but without "+" (E.164 as
 # many CRMs store it). Unambiguous: domestic numbers always start with 0.
-_TW_WITHOUT_PLUS = re.compile(r"886(9\d{8})")
+_TW_WITHOUT_PLUS = re.compile(r"886(9[0-9]{8})")
 _MOBILE_TYPES = frozenset(
     {
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     }
 )
-_LIST_SEPARATORS = re.compile(r"[,;\n]")
+# The full-width comma and semicolon and the ideographic comma are what a
+# Chinese input method types between the numbers of a list.
+_LIST_SEPARATORS = re.compile(r"[,;\n，；、]")
 
 T = TypeVar("T")
 
@@ -48,6 +52,11 @@ class _Invalid(Exception):
 def _normalize(value: object) -> str:
     if not isinstance(value, str):
         raise _Invalid("a number must be given as text (an integer loses the leading 0 of 09…)")
+    try:
+        # Before anything else, so that a full-width spelling is the same number.
+        value = ascii_digits(value)
+    except ForeignDigitError as error:
+        raise _Invalid(str(error)) from None
     compact = _SEPARATORS.sub("", value)
     if not compact:
         raise _Invalid("the number is empty")
@@ -56,7 +65,7 @@ def _normalize(value: object) -> str:
         compact = "+" + compact[2:]
     if compact.startswith("+"):
         return _international(compact)
-    if not compact.isdigit():
+    if not _ASCII_DIGITS.fullmatch(compact):
         raise _Invalid("a number may hold only digits, spaces, dashes, dots and brackets")
     if _DOMESTIC.fullmatch(compact):
         return compact
@@ -67,7 +76,7 @@ def _normalize(value: object) -> str:
 
 
 def _international(compact: str) -> str:
-    if not compact[1:].isdigit():
+    if not _ASCII_DIGITS.fullmatch(compact[1:]):
         raise _Invalid("after + only digits may follow (country code and number)")
     try:
         parsed = phonenumbers.parse(compact, None)
@@ -102,7 +111,8 @@ def normalize_numbers(values: str | Iterable[str]) -> tuple[str, ...]:
     """Every number normalised, repeats dropped (first one kept), order kept.
 
     ``values`` is an iterable of numbers or one string of numbers separated by
-    commas, semicolons or new lines. Every invalid number is reported in one
+    commas, semicolons or new lines (full-width ``，`` ``；`` and ``、`` too).
+    Every invalid number is reported in one
     :class:`~django_smsgo.exceptions.InvalidNumberError`, each with its reason.
     A list may be longer than one request takes; see :func:`chunked`.
     """

@@ -8,11 +8,14 @@ value and the rule. Nothing here touches the network.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
+from django_smsgo.client.digits import RULE as DIGITS_RULE
+from django_smsgo.client.digits import ForeignDigitError, ascii_digits
 from django_smsgo.client.encodings import Encoding
 from django_smsgo.client.numbers import check_request_size, is_international, normalize_numbers
 from django_smsgo.client.text import (
@@ -34,6 +37,7 @@ TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
 DLVTIME_FORMAT = "%Y/%m/%d %H:%M:%S"
 REPLYURL_MAX_LENGTH = 300
 REPLYDAYS_MAX = 30
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -95,12 +99,20 @@ def format_dlvtime(moment: datetime) -> str:
 
 
 def check_msgid(msgid: object) -> str:
-    """``msgid`` as text: the gateway's message ids are positive whole numbers."""
+    """``msgid`` as ASCII text: the gateway's message ids are whole numbers.
+
+    Full-width digits are read as ASCII ones; any other kind of digit is refused.
+    """
     text = (
         str(msgid).strip() if isinstance(msgid, str | int) and not isinstance(msgid, bool) else ""
     )
-    if not text.isdigit() or not text.isascii():
-        raise InvalidMsgidError(msgid, "a msgid is the gateway's numeric message id")
+    rule = f"a msgid is the gateway's numeric message id: {DIGITS_RULE}"
+    try:
+        text = ascii_digits(text)
+    except ForeignDigitError as error:
+        raise InvalidMsgidError(msgid, rule, f"Invalid msgid {msgid!r}: {error}.") from None
+    if not _ASCII_DIGITS.fullmatch(text):
+        raise InvalidMsgidError(msgid, rule)
     return text
 
 
