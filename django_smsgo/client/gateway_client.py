@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from django_smsgo.client import answers
 from django_smsgo.client.answers import AnswerFormatError
 from django_smsgo.client.encodings import Encoding
-from django_smsgo.client.numbers import NumberInput, chunked, normalize_number
+from django_smsgo.client.numbers import Number, NumberInput, chunked, normalize_number
 from django_smsgo.client.outcomes import (
     Outcome,
     gateway_refusal,
@@ -270,7 +270,7 @@ class SmsgoClient:
             return first if outcome.error is not None and outcome.failover else outcome
         return self._failover(outcome, SEND, prepared.params(), read, read_only=False)
 
-    def query(self, msgid: str, number: str) -> DeliveryStatus:
+    def query(self, msgid: str, number: Number) -> DeliveryStatus:
         """The state of one receiver (``query.asp``)."""
         msgid = check_msgid(msgid)
         number = normalize_number(number)
@@ -288,7 +288,7 @@ class SmsgoClient:
         return result
 
     def query_bulk(
-        self, pairs: Iterable[tuple[str, str]], *, batch_size: int = QUERY_BULK_SIZE
+        self, pairs: Iterable[tuple[str, Number]], *, batch_size: int = QUERY_BULK_SIZE
     ) -> list[DeliveryStatus]:
         """The state of each (msgid, number) pair (``queryBulk.asp``, ``batch_size`` a request)."""
         checked = [(check_msgid(msgid), normalize_number(number)) for msgid, number in pairs]

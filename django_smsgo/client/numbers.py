@@ -5,6 +5,10 @@ Taiwanese mobile number (``0912-345-678``, ``(0912)345678``, ``+886 912 345 678`
 ``886912345678``) is normalised to that. International numbers are sent as
 ``+<country code><number>`` and must be valid mobile-capable numbers for the
 ``phonenumbers`` library.
+
+A number may also be given as a ``phonenumbers.PhoneNumber`` (which
+django-phonenumber-field's ``PhoneNumber`` is a subclass of): it is formatted
+to E.164 and then follows the same rules, so ``+8869…`` becomes ``09…``.
 """
 
 from __future__ import annotations
@@ -40,16 +44,28 @@ _LIST_SEPARATORS = re.compile(r"[,;\n，；、]")
 
 T = TypeVar("T")
 
+#: One receiver: text, or a parsed ``phonenumbers.PhoneNumber``.
+Number = str | phonenumbers.PhoneNumber
 #: What a list of receivers may be given as: one string (numbers separated by
-#: commas, semicolons or new lines), or an iterable of numbers.
-NumberInput = str | Iterable[str]
+#: commas, semicolons or new lines), one ``PhoneNumber``, or an iterable of both.
+NumberInput = str | phonenumbers.PhoneNumber | Iterable[Number]
 
 
 class _Invalid(Exception):
     """Why one number is invalid (internal: collected into InvalidNumberError)."""
 
 
+def _from_phone_number(number: phonenumbers.PhoneNumber) -> str:
+    if number.country_code is None or number.national_number is None:
+        raise _Invalid("the PhoneNumber holds no number")
+    if number.extension:
+        raise _Invalid("a number with an extension cannot receive SMS")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def _normalize(value: object) -> str:
+    if isinstance(value, phonenumbers.PhoneNumber):
+        value = _from_phone_number(value)
     if not isinstance(value, str):
         raise _Invalid("a number must be given as text (an integer loses the leading 0 of 09…)")
     try:
@@ -94,8 +110,10 @@ def _international(compact: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def normalize_number(value: str) -> str:
+def normalize_number(value: Number) -> str:
     """``value`` in the form the gateway takes: ``09xxxxxxxx`` or ``+<country><number>``.
+
+    ``value`` is text or a ``phonenumbers.PhoneNumber`` (formatted to E.164 first).
 
     Raises :class:`~django_smsgo.exceptions.InvalidNumberError` (a ``ValueError``)
     naming the value and the rule it breaks.
@@ -107,10 +125,11 @@ def normalize_number(value: str) -> str:
     raise InvalidNumberError([(value, reason)])
 
 
-def normalize_numbers(values: str | Iterable[str]) -> tuple[str, ...]:
+def normalize_numbers(values: NumberInput) -> tuple[str, ...]:
     """Every number normalised, repeats dropped (first one kept), order kept.
 
-    ``values`` is an iterable of numbers or one string of numbers separated by
+    ``values`` is an iterable of numbers (text or ``phonenumbers.PhoneNumber``,
+    mixed), one ``PhoneNumber``, or one string of numbers separated by
     commas, semicolons or new lines (full-width ``，`` ``；`` and ``、`` too).
     Every invalid number is reported in one
     :class:`~django_smsgo.exceptions.InvalidNumberError`, each with its reason.
@@ -119,6 +138,8 @@ def normalize_numbers(values: str | Iterable[str]) -> tuple[str, ...]:
     items: list[object]
     if isinstance(values, str):
         items = [part for part in _LIST_SEPARATORS.split(values) if part.strip()]
+    elif isinstance(values, phonenumbers.PhoneNumber):
+        items = [values]
     else:
         items = list(values)
     if not items:

@@ -9,7 +9,6 @@ value and the rule. Nothing here touches the network.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlsplit
@@ -17,7 +16,12 @@ from urllib.parse import urlsplit
 from django_smsgo.client.digits import RULE as DIGITS_RULE
 from django_smsgo.client.digits import ForeignDigitError, ascii_digits
 from django_smsgo.client.encodings import Encoding
-from django_smsgo.client.numbers import check_request_size, is_international, normalize_numbers
+from django_smsgo.client.numbers import (
+    NumberInput,
+    check_request_size,
+    is_international,
+    normalize_numbers,
+)
 from django_smsgo.client.text import (
     LONG_LIMIT,
     check_control_characters,
@@ -196,7 +200,7 @@ def _check_options(
 
 
 def validate_send(
-    numbers: str | Iterable[str],
+    numbers: NumberInput,
     body: str,
     *,
     encoding: Encoding | str | None = None,
