@@ -233,8 +233,8 @@ class SmsgoClient:
         started = self._transport.start(self.api_url, SEND, params)
         if isinstance(started, Exchange):
             return PendingSend(self, prepared, started)
-        first = Outcome(error=started.error(), failover=True)
-        if self.backup_api_url:
+        first = Outcome(error=started.error(), failover=started.host_failed)
+        if self.backup_api_url and first.failover:
             self._log_failover(SEND, self.api_url, first)
             second = self._transport.start(self.backup_api_url, SEND, params)
             if isinstance(second, Exchange):
@@ -372,8 +372,8 @@ class SmsgoClient:
         read: Callable[[Answer], Outcome],
     ) -> Outcome:
         started = self._transport.start(api_url, endpoint, params)
-        if isinstance(started, Fault):
-            return Outcome(error=started.error(), failover=True)  # surely not sent
+        if isinstance(started, Fault):  # surely not sent
+            return Outcome(error=started.error(), failover=started.host_failed)
         return self._finish(started, read)
 
     def _finish(self, exchange: Exchange, read: Callable[[Answer], Outcome]) -> Outcome:

@@ -15,6 +15,7 @@ from django_smsgo.client.outcomes import Outcome
 from django_smsgo.client.results import SendResult
 from django_smsgo.client.transport import Exchange
 from django_smsgo.client.validation import PreparedSend
+from django_smsgo.exceptions import AnswerLostError
 
 if TYPE_CHECKING:
     from django_smsgo.client.gateway_client import SmsgoClient
@@ -64,6 +65,17 @@ class PendingSend:
         still wait (up to the read timeout) for the rest. -1 once read.
         """
         return self._exchange.fileno()
+
+    def abandon(self) -> None:
+        """Close the connection without reading the answer (e.g. at shutdown).
+
+        The request was written: treat it as perhaps sent. :meth:`result`
+        then raises :class:`~django_smsgo.exceptions.AnswerLostError`.
+        """
+        if self._outcome is None:
+            self._exchange.abandon()
+            error = AnswerLostError(self._exchange.api_url, "the answer was abandoned unread")
+            self._outcome = Outcome(error=error)
 
     def result(self) -> SendResult:
         """Read the answer: the :class:`~django_smsgo.client.SendResult`, or raise.

@@ -121,18 +121,23 @@ class Answer:
 class Fault:
     """Why no answer came. ``reached`` is False only when the request surely never left."""
 
-    kind: str  # "unreachable", "timeout", "lost", "http"
+    kind: str  # "unreachable", "busy", "timeout", "lost", "http"
     api_url: str
     detail: str
     status: int = 0
 
     @property
     def reached(self) -> bool:
-        return self.kind != "unreachable"
+        return self.kind not in ("unreachable", "busy")
+
+    @property
+    def host_failed(self) -> bool:
+        """The host could not be reached: another host may be tried ("busy" is our own pool)."""
+        return self.kind == "unreachable"
 
     def error(self) -> TransportError:
         """The typed exception for this fault (to be raised outside any except block)."""
-        if self.kind == "unreachable":
+        if self.kind in ("unreachable", "busy"):
             return GatewayUnreachableError(self.api_url, self.detail)
         if self.kind == "timeout":
             return GatewayTimeoutError(self.api_url, self.detail)
@@ -325,11 +330,12 @@ class Transport:
         started = time.monotonic()
         _log_request(pool.host, endpoint, params, self._credentials)
         detail = ""
+        kind = "unreachable"
         for _ in range(2):  # a second time only after a zero-byte write on a reused connection
             try:
                 connection = pool.acquire()
             except PoolBusy as busy:
-                detail = str(busy)
+                kind, detail = "busy", str(busy)
                 break
             except OSError as error:
                 detail = f"connection failed: {describe(error)}"
@@ -353,7 +359,7 @@ class Transport:
             time.monotonic() - started,
             detail,
         )
-        return Fault("unreachable", api_url, detail)
+        return Fault(kind, api_url, detail)
 
     def request(self, api_url: str, endpoint: str, params: dict[str, str]) -> Answer | Fault:
         """:meth:`start` and :meth:`Exchange.finish` in one call."""

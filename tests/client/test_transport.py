@@ -319,13 +319,15 @@ def test_start_send_wants_a_prepared_send(primary, make_client):
         make_client(base_url(primary)).start_send("0912345678")  # type: ignore[arg-type]
 
 
-def test_the_pool_bounds_connections_per_host(make_client):
+def test_the_pool_bounds_connections_per_host(backup, make_client):
     server = KeepAliveServer(SEND_OK)
     try:
-        client = make_client(server.url, pool_size=2, connect_timeout=0.2)
+        client = make_client(server.url, base_url(backup), pool_size=2, connect_timeout=0.2)
         held = [client.start_send(client.validate_send("0912345678", "hi")) for _ in range(2)]
-        with pytest.raises(GatewayUnreachableError, match="in use"):
+        with pytest.raises(GatewayUnreachableError, match="in use") as caught:
             client.start_send(client.validate_send("0912345678", "hi"))
+        assert caught.value.may_have_reached_gateway is False
+        assert backup.log == []  # our own pool was full: not a reason to use the backup
         assert [one.result().msgid for one in held] == ["555", "555"]
         assert client.send("0912345678", "hi").msgid == "555"
     finally:
@@ -366,3 +368,18 @@ def test_send_fail_then_backup_send_fail_through_result(primary, backup, make_cl
     with pytest.raises(SendFailedError) as caught:
         pending.result()
     assert caught.value.api_url == base_url(primary)
+
+
+def test_an_abandoned_send_is_perhaps_sent_and_frees_its_connection(make_client):
+    server = KeepAliveServer(SEND_OK)
+    try:
+        client = make_client(server.url, pool_size=1, connect_timeout=0.2)
+        pending = client.start_send(client.validate_send("0912345678", "hi"))
+        pending.abandon()
+        with pytest.raises(AnswerLostError) as caught:
+            pending.result()
+        assert caught.value.may_have_reached_gateway is True
+        assert pending.fileno() == -1
+        assert client.send("0912345678", "hi").msgid == "555"  # the slot came free
+    finally:
+        server.close()
