@@ -252,6 +252,16 @@ def test_post_with_another_content_type_is_refused(client: Client, batch: Batch)
     assert_nothing_written()
 
 
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary="])
+def test_a_malformed_multipart_body_is_a_400(
+    client: Client, batch: Batch, content_type: str
+) -> None:
+    response = client.post(report_path(batch), b"--y\r\nnonsense", content_type=content_type)
+    assert response.status_code == 400
+    assert response.content.decode().strip() == "malformed multipart body"
+    assert_nothing_written()
+
+
 def test_post_body_conflicting_with_query_is_refused(client: Client, batch: Batch) -> None:
     response = client.post(f"{report_path(batch)}?msgid={MSGID}", report_params(msgid="42"))
     assert response.status_code == 400
