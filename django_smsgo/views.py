@@ -296,6 +296,13 @@ def _store_reply(batch_id: int) -> Callable[[dict[str, str]], str]:
 
 
 @csrf_exempt
+def not_found(request: HttpRequest) -> HttpResponse:
+    """404 for a path under ``report/`` or ``reply/`` that is no callback URL (token hidden)."""
+    logger.warning("Callback %s refused: no such callback URL.", redact(request.path))
+    return _plain(404, "not found")
+
+
+@csrf_exempt
 @transaction.non_atomic_requests
 def delivery_report(request: HttpRequest, batch_id: int, token: str) -> HttpResponse:
     """Phase Two: the gateway reports what became of the SMS of batch ``batch_id``.
