@@ -22,6 +22,7 @@ is installed, configuration errors are its ``ImproperlyConfigured``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import ClassVar
 
 try:
@@ -55,7 +56,18 @@ class SmsgoValidationError(SmsgoError, ValueError):
     def __init__(self, value: object, rule: str, message: str | None = None) -> None:
         self.value = value
         self.rule = rule
-        super().__init__(message or f"{value!r}: {rule}")
+        super().__init__(message or f"{shown(value)}: {rule}")
+
+
+def shown(value: object) -> str:
+    """``value`` as a person reads it in an error: text quoted, a moment in ISO 8601."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return repr(value)  # quoted, and control characters visible as \x07
+    if isinstance(value, list | tuple):
+        return ", ".join(shown(item) for item in value)
+    return str(value)
 
 
 class InvalidNumberError(SmsgoValidationError):
@@ -88,6 +100,40 @@ class InvalidEncodingError(SmsgoValidationError):
 
 class UnencodableTextError(SmsgoValidationError):
     """The text holds characters the chosen encoding cannot carry (e.g. Chinese in ASCII)."""
+
+
+class ControlCharacterError(UnencodableTextError):
+    """The text holds a control character (NUL, BEL, TAB, ESC, DEL, C1…).
+
+    Only line breaks (``\\n``, ``\\r``) are allowed. ``char`` is the first
+    control character, ``position`` its index in the text (from 0).
+    """
+
+    def __init__(self, text: str, char: str, position: int, count: int = 1) -> None:
+        self.char = char
+        self.position = position
+        shown = f"U+{ord(char):04X}"
+        name = _CONTROL_NAMES.get(ord(char))
+        shown += f" ({name})" if name else " (a C1 control character)"
+        more = f"; {count} control characters in all" if count > 1 else ""
+        rule = "the text may hold line breaks (\\n, \\r) but no other control character"
+        super().__init__(
+            text,
+            rule,
+            f"The text holds the control character {shown} at position {position}{more}. "
+            "Only line breaks (\\n, \\r) are allowed; remove it before sending.",
+        )
+
+
+# The C0 abbreviations of ISO 6429, for messages; C1 ones are rarely known by name.
+# fmt: off
+_CONTROL_NAMES = dict(enumerate((
+    "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF", "VT", "FF", "CR",
+    "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB",
+    "ESC", "FS", "GS", "RS", "US",
+)))
+# fmt: on
+_CONTROL_NAMES[0x7F] = "DEL"
 
 
 class EmptyBodyError(SmsgoValidationError):

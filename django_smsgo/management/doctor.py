@@ -8,6 +8,7 @@ app; nothing here sends an SMS.
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -181,8 +182,6 @@ def check_account(timeout: float) -> list[Finding]:
 
 def check_callbacks(timeout: float) -> list[Finding]:
     """A signed probe through ``CALLBACK_BASE_URL`` must land in this site's database."""
-    import requests
-
     from django_smsgo.services import callback_probe
 
     base = smsgo_settings.CALLBACK_BASE_URL
@@ -203,8 +202,8 @@ def check_callbacks(timeout: float) -> list[Finding]:
     url = str(callback_probe.probe_url(nonce))
     shown = f"{str(base).rstrip('/')}{urlsplit(url).path.rsplit('/', 2)[0]}/…"
     try:
-        response = requests.get(url, timeout=timeout, allow_redirects=False)
-    except requests.RequestException as exc:
+        status, body = _get(url, timeout)
+    except (OSError, http.client.HTTPException) as exc:
         return [
             Finding(
                 "callbacks",
@@ -226,7 +225,20 @@ def check_callbacks(timeout: float) -> list[Finding]:
             ]
     finally:
         callback_probe.forget(nonce)
-    return [_wrong_server(str(base), response.status_code, response.text)]
+    return [_wrong_server(str(base), status, body)]
+
+
+def _get(url: str, timeout: float) -> tuple[int, str]:
+    """GET ``url`` without following redirects (the gateway does not); status and body."""
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.netloc, timeout=timeout)
+    try:
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        response = connection.getresponse()
+        return response.status, response.read(4096).decode("utf-8", "replace")
+    finally:
+        connection.close()
 
 
 def _wrong_server(base: str, status: int, body: str) -> Finding:

@@ -1,4 +1,13 @@
-"""One writer at a time for a guard that reads before it writes.
+"""One writer at a time: write transactions that cannot fail on SQLite, and guards that hold.
+
+:func:`writing` is ``transaction.atomic()`` for a transaction that will write:
+on SQLite it takes the database's one write lock at its start. A deferred
+SQLite transaction that reads and then writes fails at once with "database is
+locked" when another connection is writing (SQLite cannot wait for the lock
+without risking a deadlock); one that takes the lock first waits for it, up to
+the busy timeout, like a row lock elsewhere. Every write transaction of the
+services is one of these, so concurrent callbacks and sends on Django's
+default SQLite settings wait their turn instead of failing.
 
 A check-then-insert guard (the duplicate guard, a budget cap) is only a guard
 if two transactions checking the same thing cannot both pass before either
@@ -17,10 +26,29 @@ says so.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from django_smsgo.models import Message
+
+
+@contextmanager
+def writing(*, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """``transaction.atomic()`` that holds the write lock from its start where that is needed."""
+    with transaction.atomic(using=using):
+        take_write_lock(using=using)
+        yield
+
+
+def take_write_lock(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """On SQLite, take the write lock now (a write that changes nothing); elsewhere nothing."""
+    connection = connections[using]
+    if connection.vendor == "sqlite":
+        table = connection.ops.quote_name(Message._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET id = id WHERE 0")  # noqa: S608 - a constant
 
 
 def serialise(key: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -34,32 +62,8 @@ def serialise(key: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(key)])
-    elif connection.vendor == "sqlite":
-        write_first(using=using)
-
-
-def write_first(*, using: str = DEFAULT_DB_ALIAS) -> None:
-    """On SQLite, take the database's write lock now, at the start of the transaction.
-
-    SQLite opens a transaction *deferred*: it reads under a shared lock and
-    asks for the write lock at its first write. If another connection wrote
-    meanwhile, that upgrade cannot wait (it would deadlock, or read a stale
-    snapshot in WAL mode) and fails at once with "database is locked",
-    whatever the busy timeout. A transaction that reads before it writes
-    (a delivery report: find the recipient, then update it) calls this first,
-    so it waits its turn (up to the busy timeout) instead of failing. Django
-    5.1's ``"transaction_mode": "IMMEDIATE"`` does the same for every
-    transaction. Elsewhere nothing is done. Must be called inside ``atomic()``.
-    """
-    connection = connections[using]
-    if connection.vendor != "sqlite":
-        return
-    if not connection.in_atomic_block:
-        raise RuntimeError("write_first() takes a lock held until commit: call it in atomic().")
-    with connection.cursor() as cursor:
-        # Any write takes SQLite's one write lock; this one changes nothing.
-        table = connection.ops.quote_name(Message._meta.db_table)
-        cursor.execute(f"UPDATE {table} SET id = id WHERE 0")  # noqa: S608 - a constant
+    else:
+        take_write_lock(using=using)  # SQLite has one writer: that is the lock
 
 
 def _lock_id(key: str) -> int:

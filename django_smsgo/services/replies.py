@@ -27,6 +27,7 @@ from django_smsgo.models import (
     Reply,
     Suppression,
 )
+from django_smsgo.services import locks
 from django_smsgo.services.suppression import phone_variants, suppress
 from django_smsgo.signals import reply_received
 
@@ -126,7 +127,7 @@ def record_reply(
     else:
         sent_at = None
 
-    with transaction.atomic():
+    with locks.writing():
         if sent_at is not None:
             # The gateway may send a reply again when our answer did not
             # satisfy it; the same text from the same number at the same second

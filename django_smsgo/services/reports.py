@@ -114,9 +114,7 @@ def record_observation(
         )
         if report is not None:
             return report
-    with transaction.atomic():
-        # SQLite: the write lock first, or concurrent reports fail "database is locked".
-        locks.write_first()
+    with locks.writing():
         report = DeliveryReport(
             msgid=msgid,
             phone=phone or "",
@@ -167,8 +165,7 @@ def apply_pending_reports(batch: Batch) -> int:
         .values_list("pk", flat=True)
     )
     for report_id in pending_ids:
-        with transaction.atomic():
-            locks.write_first()
+        with locks.writing():
             report = (
                 DeliveryReport.objects.select_for_update()
                 .filter(pk=report_id, outcome=Outcome.PENDING)
@@ -393,8 +390,12 @@ def _settle_message_after_commit(message_id: int, *, always: bool = False) -> No
 
 
 def _after_apply(report: DeliveryReport) -> None:
-    if report.outcome != Outcome.APPLIED or report.recipient is None:
-        return
+    if report.outcome == Outcome.APPLIED and report.recipient is not None:
+        announce(report)
+
+
+def announce(report: DeliveryReport) -> None:
+    """Send ``delivery_report_received`` for an applied report once it is committed."""
     recipient = report.recipient
 
     def send() -> None:

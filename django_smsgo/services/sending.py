@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -175,7 +175,7 @@ def queue_message(message: Message) -> bool:
         )
     check_ready()
     now = timezone.now()
-    with transaction.atomic():
+    with locks.writing():
         queued = transition(message, Message.Status.QUEUED, queued_at=now, dispatch_due_at=now)
         if queued:
             dispatching.dispatch_on_commit(message)
@@ -199,7 +199,7 @@ def send_mass_sms(
     for to, body in datatuple:
         by_body.setdefault(body, []).extend(validation.as_number_list(to))
     plans = [plan_send(numbers, body, **options) for body, numbers in by_body.items()]
-    with transaction.atomic():
+    with locks.writing():
         return [store(plan, queue=True).message for plan in plans]
 
 
@@ -366,7 +366,7 @@ def store(plan: SendPlan, *, queue: bool) -> Stored:
     now = timezone.now()
     fingerprint = body_hash(plan.body)
     try:
-        with transaction.atomic():
+        with locks.writing():
             if plan.idempotency_key is not None or not plan.allow_duplicate:
                 locks.serialise(f"send:{fingerprint}")
             earlier = Message.objects.by_idempotency_key(plan.idempotency_key)

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, Q
 
 from django_smsgo.client import SendResult
 from django_smsgo.client.numbers import MAX_NUMBERS_PER_REQUEST
 from django_smsgo.models import BATCH_TRANSITIONS, Batch, Message, Recipient
 from django_smsgo.reasons import Cause, Reason, cause
+from django_smsgo.services import locks
 from django_smsgo.services.states import recipient, sources_of
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def claim(
     and the gateway must not get a number twice in one request).
     """
     while True:
-        with transaction.atomic():
+        with locks.writing():
             candidates = Recipient.objects.filter(message_id=message.pk).unclaimed().order_by("pk")
             if connection.features.has_select_for_update_skip_locked:
                 candidates = candidates.select_for_update(skip_locked=True)
@@ -96,7 +97,7 @@ def submit(batch: Batch, answer: SendResult, *, now: datetime) -> bool:
     Also from ``uncertain`` (a late answer). Returns False when the batch had
     moved on (e.g. cancelled meanwhile): nothing is changed then.
     """
-    with transaction.atomic():
+    with locks.writing():
         changed = Batch.objects.filter(
             Q(pk=batch.pk)
             & (
@@ -148,7 +149,7 @@ def refuse(
     now: datetime,
 ) -> bool:
     """Fail the batch and its recipients: the gateway (or our checks) refused it, nothing sent."""
-    with transaction.atomic():
+    with locks.writing():
         changed = Batch.objects.filter(
             pk=batch.pk, state__in=sources_of(BATCH_TRANSITIONS, B.FAILED)
         ).update(
@@ -179,7 +180,7 @@ def release(batch: Batch, failure: Mapping[str, Any], *, final: bool, now: datet
     because our lease ran out): it is left alone then.
     """
     params = {"cause": dict(failure)}
-    with transaction.atomic():
+    with locks.writing():
         owned = Batch.objects.filter(pk=batch.pk, state=B.CLAIMED).update(
             state=B.FAILED,
             reason_code=Reason.NOT_SENT if final else Reason.RELEASED,
@@ -206,7 +207,7 @@ def release(batch: Batch, failure: Mapping[str, Any], *, final: bool, now: datet
 def mark_uncertain(batch: Batch, failure: Mapping[str, Any], *, now: datetime) -> bool:
     """The request may have reached the gateway: batch and recipients ``uncertain``, for good."""
     params = {"cause": dict(failure)}
-    with transaction.atomic():
+    with locks.writing():
         owned = Batch.objects.filter(pk=batch.pk, state=B.CLAIMED).update(
             state=B.UNCERTAIN, reason_code=Reason.PERHAPS_SENT, reason_params=params
         )
@@ -224,7 +225,7 @@ def mark_uncertain(batch: Batch, failure: Mapping[str, Any], *, now: datetime) -
 
 def expire_lease(batch_id: int, *, now: datetime) -> bool:
     """Mark a claimed batch whose lease ran out before ``now`` (and its recipients) uncertain."""
-    with transaction.atomic():
+    with locks.writing():
         owned = (
             Batch.objects.filter(pk=batch_id)
             .lease_expired(now)
@@ -244,7 +245,7 @@ def expire_lease(batch_id: int, *, now: datetime) -> bool:
 
 def cancelled_at_gateway(batch: Batch, *, now: datetime) -> bool:
     """The gateway cancelled a scheduled batch: recipients cancelled, its points refunded."""
-    with transaction.atomic():
+    with locks.writing():
         changed = Batch.objects.filter(pk=batch.pk, state=B.SUBMITTED).update(
             state=B.CANCELLED, reason_code=Reason.CANCELLED_AT_GATEWAY, reason_params={}
         )
