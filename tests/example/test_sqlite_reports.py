@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from django_smsgo.simulator.instance import Simulator
-from tests.example.project import Project, free_port
+from tests.example.project import Project, free_port, wait_until
 
 REPORTS = 200
 CONNECTIONS = 8
@@ -127,3 +127,47 @@ def test_200_concurrent_reports_on_default_sqlite_are_all_acknowledged_first_tim
         "print(json.dumps(Recipient.objects.status_counts()))"
     )
     assert statuses == {"delivered": REPORTS}
+
+
+def test_a_report_that_meets_a_held_lock_is_retried_within_the_request(
+    project: Project, smsgo_simulator: Simulator
+) -> None:
+    import sqlite3
+
+    web_port = free_port()
+    # A busy timeout far shorter than another writer holds the lock.
+    project.create(
+        {
+            "USERNAME": "tester",
+            "PASSWORD": "s3cret-Pa55word",
+            "API_URL": smsgo_simulator.base_url,
+            "CALLBACK_TOKEN": "a-long-random-callback-token-0123456789",
+            "DISPATCH": "inline",
+        },
+        extra_settings='DATABASES["default"]["OPTIONS"] = {"timeout": 0.05}\n',
+    )
+    project.manage("migrate")
+    project.shell("from django_smsgo import send_sms; send_sms('0912345678', 'Hello')")
+    (path,) = report_paths(project)
+    project.runserver(web_port)
+
+    holder = sqlite3.connect(
+        project.dir / "db.sqlite3", isolation_level=None, check_same_thread=False
+    )
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, as a long writer holds it
+    log_name = f"runserver-{web_port}.log"
+
+    def release_once_refused() -> None:
+        # The writer finishes only after the view met the lock and is retrying.
+        wait_until(lambda: "retry 1 of 4" in project.log(log_name), "the first retry")
+        holder.execute("COMMIT")
+
+    releaser = threading.Thread(target=release_once_refused)
+    releaser.start()
+    answers = deliver(web_port, [path])
+    releaser.join()
+    holder.close()
+
+    log = project.log(f"runserver-{web_port}.log")
+    assert answers == Counter({"acknowledged": 1}), log[-2000:]
+    assert "database is locked; retry 1 of 4" in log
