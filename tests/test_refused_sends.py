@@ -108,12 +108,13 @@ def test_queue_message_refuses_and_the_draft_stays_a_draft(
     assert draft.recipients.filter(status=Recipient.Status.QUEUED).count() == 2
 
 
-def test_the_admin_compose_page_refuses_save_and_send(misconfigured: str) -> None:
+@pytest.mark.parametrize("button", ["_send", "_save"])
+def test_the_admin_compose_page_refuses_to_store(misconfigured: str, button: str) -> None:
     client = Client()
     client.force_login(staff())
     response = client.post(
         ADD,
-        {"recipients": "\n".join(NUMBERS), "body": "Hello", "encoding": "", "_send": "1"},
+        {"recipients": "\n".join(NUMBERS), "body": "Hello", "encoding": "", button: "1"},
     )
     assert response.status_code == 200
     page = response.content.decode()

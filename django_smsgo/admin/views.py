@@ -121,14 +121,14 @@ def compose(modeladmin: MessageAdmin, request: HttpRequest) -> HttpResponse:
 def save_draft(form: ComposeForm, request: HttpRequest) -> Message | None:
     """Store the draft; a rule the core refuses becomes an error on the right field.
 
-    "Save and send" is refused before anything is stored when the settings
-    keep the message from ever going out (``sending.check_ready()``).
+    Refused before anything is stored when the settings keep any message
+    from ever going out (``sending.check_ready()``): a draft that could never
+    be sent would only move the surprise to the send button.
     """
     from django_smsgo.services.sending import check_ready, create_draft
 
     try:
-        if "_send" in request.POST:
-            check_ready()
+        check_ready()
         return create_draft(
             form.numbers,
             form.cleaned_data["body"],
