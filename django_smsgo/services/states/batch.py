@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from django_smsgo.client import SendResult
 from django_smsgo.client.numbers import MAX_NUMBERS_PER_REQUEST
@@ -257,30 +257,23 @@ def release(batch: Batch, failure: Mapping[str, Any], *, final: bool, now: datet
 
 def mark_uncertain(batch: Batch, failure: Mapping[str, Any], *, now: datetime) -> bool:
     """The request may have reached the gateway: batch and recipients ``uncertain``, for good."""
-    params = {"cause": dict(failure)}
-    with locks.writing():
-        owned = Batch.objects.filter(pk=batch.pk, state=B.CLAIMED).update(
-            state=B.UNCERTAIN, reason_code=Reason.PERHAPS_SENT, reason_params=params
-        )
-        if owned:
-            recipient.move(
-                Recipient.objects.filter(batch=batch),
-                R.UNCERTAIN,
-                sources=[R.QUEUED],
-                reason=Reason.PERHAPS_SENT,
-                reason_params=params,
-                updated_at=now,
-            )
-    return bool(owned)
+    claimed = Batch.objects.filter(pk=batch.pk).in_flight()
+    return _perhaps_sent(batch.pk, claimed, {"cause": dict(failure)}, now=now)
 
 
 def expire_lease(batch_id: int, *, now: datetime) -> bool:
     """Mark a claimed batch whose lease ran out before ``now`` (and its recipients) uncertain."""
+    expired = Batch.objects.filter(pk=batch_id).lease_expired(now)
+    return _perhaps_sent(batch_id, expired, LEASE_EXPIRED, now=now)
+
+
+def _perhaps_sent(
+    batch_id: int, claimed: QuerySet[Batch], params: Mapping[str, Any], *, now: datetime
+) -> bool:
+    """Batch ``batch_id`` and its recipients uncertain, if it is still in ``claimed``."""
     with locks.writing():
-        owned = (
-            Batch.objects.filter(pk=batch_id)
-            .lease_expired(now)
-            .update(state=B.UNCERTAIN, reason_code=Reason.PERHAPS_SENT, reason_params=LEASE_EXPIRED)
+        owned = claimed.update(
+            state=B.UNCERTAIN, reason_code=Reason.PERHAPS_SENT, reason_params=dict(params)
         )
         if owned:
             recipient.move(
@@ -288,7 +281,7 @@ def expire_lease(batch_id: int, *, now: datetime) -> bool:
                 R.UNCERTAIN,
                 sources=[R.QUEUED],
                 reason=Reason.PERHAPS_SENT,
-                reason_params=LEASE_EXPIRED,
+                reason_params=params,
                 updated_at=now,
             )
     return bool(owned)
