@@ -30,7 +30,7 @@ from django.db import connection
 
 from django_smsgo.client import SendResult
 from django_smsgo.models import BATCH_TRANSITIONS, Batch, Message, Recipient
-from django_smsgo.services.states import sources_of
+from django_smsgo.services.states import prepared, sources_of
 
 B = Batch.State
 R = Recipient.Status
@@ -57,9 +57,7 @@ def claim(
         "lease": lease_expires_at,
         "params": "{}",
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(), params)
-        rows = cursor.fetchall()
+    rows = prepared.run(connection, _claim(), params, fetch="all")
     if not rows:
         return None
     rows.sort()
@@ -81,9 +79,7 @@ def submit(
         "now": now,
         "params": "{}",
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_submit_sql(), params)
-        (recorded,) = cursor.fetchone()
+    (recorded,) = prepared.run(connection, _submit(), params, fetch="one")
     return bool(recorded)
 
 
@@ -102,7 +98,7 @@ def _literal(value: str) -> str:
 
 
 @cache
-def _claim_sql() -> str:
+def _claim() -> prepared.Statement:
     recipients, batches = _q(Recipient._meta.db_table), _q(Batch._meta.db_table)
     r_id, r_phone = _column(Recipient, "id"), _column(Recipient, "phone")
     r_batch, r_status = _column(Recipient, "batch"), _column(Recipient, "status")
@@ -110,25 +106,25 @@ def _claim_sql() -> str:
     b_id = _column(Batch, "id")
     # Every column of a new batch, with the value it starts with.
     start = {
-        "message": "%(message)s",
+        "message": "%(message)s::bigint",
         "state": _literal(B.CLAIMED),
         "msgid": "''",
         "api_url": "''",
         "statusstr": "''",
         "reason_code": "''",
         "reason_params": "%(params)s::jsonb",
-        "claimed_at": "%(now)s",
-        "lease_expires_at": "%(lease)s",
+        "claimed_at": "%(now)s::timestamptz",
+        "lease_expires_at": "%(lease)s::timestamptz",
     }
     columns = ", ".join(_column(Batch, name) for name in start)
     values = ", ".join(start.values())
-    return f"""
+    sql = f"""
         WITH picked AS (
             SELECT {r_id}, {r_phone} FROM {recipients}
-            WHERE {r_message} = %(message)s AND {r_status} = {_literal(R.QUEUED)}
-              AND {r_batch} IS NULL AND {r_id} > %(after)s
+            WHERE {r_message} = %(message)s::bigint AND {r_status} = {_literal(R.QUEUED)}
+              AND {r_batch} IS NULL AND {r_id} > %(after)s::bigint
             ORDER BY {r_id}
-            LIMIT %(size)s
+            LIMIT %(size)s::bigint
             FOR UPDATE SKIP LOCKED
         ),
         batch AS (
@@ -141,10 +137,11 @@ def _claim_sql() -> str:
         WHERE {recipients}.{r_id} = picked.{r_id}
         RETURNING {recipients}.{r_id}, {recipients}.{r_phone}, batch.{b_id}
     """  # noqa: S608
+    return prepared.Statement.of(sql, "claim")
 
 
 @cache
-def _submit_sql() -> str:
+def _submit() -> prepared.Statement:
     # PostgreSQL runs every data-modifying part of a WITH to completion,
     # whether the final SELECT reads it or not.
     batches, recipients = _q(Batch._meta.db_table), _q(Recipient._meta.db_table)
@@ -153,19 +150,19 @@ def _submit_sql() -> str:
     from_states = ", ".join(_literal(s) for s in sources_of(BATCH_TRANSITIONS, B.SUBMITTED))
     r = {name: _column(Recipient, name) for name in ("id", "batch", "status")}
     m = {name: _column(Message, name) for name in ("id", "points_charged", "submitted_at")}
-    return f"""
+    sql = f"""
         WITH b AS (
             UPDATE {batches} SET
                 {b["state"]} = {_literal(B.SUBMITTED)},
-                {b["msgid"]} = %(msgid)s,
-                {_column(Batch, "points")} = %(points)s,
-                {_column(Batch, "api_url")} = %(api_url)s,
-                {_column(Batch, "statuscode")} = %(statuscode)s,
-                {_column(Batch, "statusstr")} = %(statusstr)s,
-                {_column(Batch, "submitted_at")} = %(now)s,
+                {b["msgid"]} = %(msgid)s::text,
+                {_column(Batch, "points")} = %(points)s::integer,
+                {_column(Batch, "api_url")} = %(api_url)s::text,
+                {_column(Batch, "statuscode")} = %(statuscode)s::integer,
+                {_column(Batch, "statusstr")} = %(statusstr)s::text,
+                {_column(Batch, "submitted_at")} = %(now)s::timestamptz,
                 {_column(Batch, "reason_code")} = '',
                 {_column(Batch, "reason_params")} = %(params)s::jsonb
-            WHERE {b["id"]} = %(batch)s
+            WHERE {b["id"]} = %(batch)s::bigint
               AND ({b["state"]} IN ({from_states})
                    OR ({b["state"]} = {_literal(B.SUBMITTED)} AND {b["msgid"]} = %(msgid)s))
             RETURNING {b["id"]}, {b["message"]}
@@ -178,13 +175,13 @@ def _submit_sql() -> str:
                 {_column(Recipient, "reason_code")} = '',
                 {_column(Recipient, "reason_params")} = %(params)s::jsonb,
                 {_column(Recipient, "updated_at")} = %(now)s
-            WHERE {r["id"]} = ANY(%(ids)s) AND {r["batch"]} = %(batch)s
+            WHERE {r["id"]} = ANY(%(ids)s::bigint[]) AND {r["batch"]} = %(batch)s::bigint
               AND {r["status"]} IN ({_literal(R.QUEUED)}, {_literal(R.UNCERTAIN)})
               AND EXISTS (SELECT 1 FROM b)
         ),
         m AS (
             UPDATE {messages} SET
-                {m["points_charged"]} = {m["points_charged"]} + %(points)s,
+                {m["points_charged"]} = {m["points_charged"]} + %(points)s::integer,
                 {_column(Message, "dispatch_due_at")} = %(now)s,
                 {_column(Message, "updated_at")} = %(now)s,
                 {m["submitted_at"]} = COALESCE({m["submitted_at"]}, %(now)s)
@@ -192,3 +189,4 @@ def _submit_sql() -> str:
         )
         SELECT count(*) FROM b
     """  # noqa: S608
+    return prepared.Statement.of(sql, "submit")
