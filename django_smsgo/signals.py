@@ -21,3 +21,20 @@ reply_received = Signal()
 
 #: The balance fell below ``LOW_BALANCE_THRESHOLD``. Args: ``points``, ``threshold``.
 balance_low = Signal()
+
+#: Sent by ``send_sms()`` (and every path that stores a message to send:
+#: ``send_mass_sms()``, drafts, the admin, the API) before the send is validated
+#: and stored. Args: ``sms``, a mutable
+#: :class:`~django_smsgo.events.OutgoingSms` (``numbers``, ``body``, ``options``,
+#: ``metadata``, ``tags``): a receiver may change it (the changed values are
+#: then validated as if the caller had passed them), or raise
+#: :class:`~django_smsgo.exceptions.SmsgoCancelSend` to cancel the send.
+#: Not sent through ``send_robust``: a receiver's error reaches the caller.
+pre_send = Signal()
+
+#: Sent once ``send_sms()``'s transaction committed, with the outcome. Args:
+#: ``sms`` (the :class:`~django_smsgo.events.OutgoingSms` as sent), ``message``
+#: (the stored ``Message``, or None when cancelled or refused), ``status``
+#: (``"queued"``, ``"cancelled"`` or ``"refused"``), ``error`` (the exception
+#: when refused or cancelled, else None), ``metadata``, ``tags``.
+post_send = Signal()

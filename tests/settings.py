@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_smsgo",
+    "django_smsgo.codes",
 ]
 
 MIDDLEWARE = [

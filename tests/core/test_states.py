@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from django_smsgo.models import Message
 from django_smsgo.services.states import TERMINAL, TRANSITIONS, derive_status, transition
+from django_smsgo.testing.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,10 +23,10 @@ def test_every_status_has_a_row_and_terminals_lead_nowhere() -> None:
 
 
 def test_a_forbidden_transition_does_not_change_the_row() -> None:
-    message = Message.objects.create(body="x", body_hash="h", encoding="ASCII", status=S.COMPLETED)
+    message = MessageFactory(status=S.COMPLETED)
     assert transition(message, S.QUEUED) is False
     assert message.status == S.COMPLETED
-    message = Message.objects.create(body="x", body_hash="h", encoding="ASCII", status=S.DRAFT)
+    message = MessageFactory(status=S.DRAFT)
     assert transition(message, S.SUBMITTED) is False
     assert transition(message, S.QUEUED) is True
     assert Message.objects.get(pk=message.pk).status == S.QUEUED
