@@ -14,8 +14,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-PRIMARY_API_URL = "https://www.smsgo.com.tw/sms_gw/"
-BACKUP_API_URL = "http://www2.smsgo.com.tw/sms_gw/"
+from django_smsgo.client.gateway_client import BACKUP_API_URL, PRIMARY_API_URL
 
 DEFAULTS: dict[str, Any] = {
     # Account credentials. The password travels in the query string of every
@@ -45,7 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "OVERRIDE_RECIPIENTS": None,  # staging: send everything to these numbers
     "REPLY_DAYS": 3,
     "OPT_OUT_KEYWORDS": ["STOP", "UNSUBSCRIBE", "退訂", "取消訂閱"],
-    # Dispatch.
+    # Dispatch: "celery" (workers), "inline" (this process, no broker) or
+    # "auto" (Celery when it is installed, else inline).
+    "DISPATCH": "auto",
     "CLAIM_LEASE": 300,  # seconds a worker may hold a claimed batch
     "DISPATCH_TASKS": 1,  # tasks sharing the batches of one large message
     "SEND_RETRY_MAX": 5,

@@ -20,7 +20,6 @@ from django.conf import settings
 from sms.backends.base import BaseSmsBackend
 
 from django_smsgo.exceptions import SmsgoError
-from django_smsgo.integrations.phonenumber import as_text
 
 #: ``send_sms()`` options a connection may set.
 OPTIONS = frozenset(
@@ -57,7 +56,7 @@ class SmsBackend(BaseSmsBackend):
                 continue
             try:
                 message.smsgo_message = send_sms(
-                    [as_text(number) for number in message.recipients],
+                    list(message.recipients),
                     message.body,
                     **self.options,
                 )

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from django_smsgo.models import PHONE_MAX_LENGTH, Reply, Suppression
+from django_smsgo.services import locks
 
 # A chunk of numbers per IN query: each number expands to at most three
 # spellings, and 300 * 3 stays under SQLite's historical 999-parameter limit.
@@ -100,7 +101,7 @@ def suppress(
     if existing is not None:
         return existing
     try:
-        with transaction.atomic():
+        with locks.writing():
             return Suppression.objects.create(phone=cleaned, reason=reason, note=note, reply=reply)
     except IntegrityError:
         # Another request suppressed the same number between our read and write.
