@@ -81,13 +81,43 @@ RECIPIENT_STATUS_EVENTS: dict[str, EventType] = {
 
 @dataclass(frozen=True)
 class SmsEvent:
-    """One normalised event for one recipient; ``raw`` is the report as it arrived."""
+    """One normalised event for one recipient, with the attribute names of anymail's.
+
+    django-anymail's ``AnymailTrackingEvent`` has the same ``event_type``,
+    ``timestamp``, ``message_id``, ``recipient``, ``tags``, ``metadata``,
+    ``esp_event`` (the provider's raw event: here the report's parameters as
+    they arrived) and ``description``, so a receiver written for one reads
+    the other. ``state`` is the gateway's own word (``DELIVRD``…).
+    """
 
     event_type: EventType
-    phone: str
-    msgid: str = ""
-    state: str = ""  # the gateway's own word (DELIVRD, UNDELIV…), '' when there is none
+    recipient: str
+    message_id: str = ""
+    state: str = ""
     timestamp: datetime | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict)
+    esp_event: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+#: What ``esp_name`` is in the signals' arguments, as anymail names its providers.
+ESP_NAME = "smsgo"
+
+
+def event_for_report(report: Any, message: Any) -> SmsEvent:
+    """The event a stored ``DeliveryReport`` means, for ``message`` (its metadata and tags)."""
+    from django_smsgo.client.statuses import describe
+
+    state = (report.statusstr or "").strip().upper()
+    return SmsEvent(
+        event_type=event_for_state(state),
+        recipient=report.phone,
+        message_id=report.msgid,
+        state=state,
+        timestamp=report.received_at,
+        metadata=dict(getattr(message, "metadata", None) or {}),
+        tags=tuple(getattr(message, "tags", None) or ()),
+        esp_event=dict(report.raw or {}),
+        description=describe(state) if state else "",
+    )

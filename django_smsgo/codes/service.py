@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -33,6 +32,7 @@ from django_smsgo.codes.signals import code_budget_exhausted, code_send_refused
 from django_smsgo.codes.text import code_message, new_code
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import Message
+from django_smsgo.services import locks
 
 DEFAULT_PURPOSE = "verify"
 _HASH_SALT = "django_smsgo.codes.code"
@@ -125,7 +125,9 @@ def send_otp(
     try:
         guard.cooldown(number_subject, cooldown, now)
         guard.caps(caps, now)
-        with transaction.atomic():
+        # One write transaction (on SQLite it takes the write lock first, so it
+        # waits for the lock instead of failing half-way).
+        with locks.writing():
             limits.claim_cooldown(number_subject, cooldown, now)
             limits.claim_caps(caps, now)
             sent = _store_and_send(number, purpose, code, body, now, validity, created_by)
@@ -219,7 +221,7 @@ def verify_otp(phone: Any, code: str, *, purpose: str = DEFAULT_PURPOSE) -> Code
     number = normalize_number(phone)
     guess = str(code or "").strip()
     now = timezone.now()
-    with transaction.atomic():
+    with locks.writing():
         challenge = (
             OneTimeCode.objects.filter(phone=number, purpose=purpose)
             .order_by("-created_at", "-pk")

@@ -13,5 +13,4 @@ when it is used:
 * ``django_smsgo.integrations.django_sms`` (``[django-sms]``): an ``SMS_BACKEND``.
 * ``django_smsgo.integrations.beat`` (``[beat]``): the periodic tasks, made by
   ``manage.py smsgo_beat``.
-* ``django_smsgo.integrations.tasks`` (``[celery]``): the retention task.
 """

@@ -146,7 +146,7 @@ def test_the_command_reports_and_refuses_bad_input(history: dict[str, Message]) 
 
 
 def test_the_task_runs_the_same_cleanup(history: dict[str, Message]) -> None:
-    from django_smsgo.integrations.tasks import cleanup as cleanup_task
+    from django_smsgo.tasks import cleanup as cleanup_task
 
     assert cleanup_task.name == "django_smsgo.tasks.cleanup"
     outcome = cleanup_task.delay(365).get()

@@ -56,8 +56,3 @@ class Command(BaseCommand):
         ):
             if names:
                 self.stdout.write(f"{prefix}{label}: {', '.join(names)}")
-        if options["retention_days"] is not None:
-            self.stdout.write(
-                "The cleanup task lives in django_smsgo.integrations.tasks: make sure workers "
-                "import it (CELERY_IMPORTS = ['django_smsgo.integrations.tasks'])."
-            )
