@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "DISPATCH": "auto",
     "CLAIM_LEASE": 300,  # seconds a worker may hold a claimed batch
     "DISPATCH_TASKS": 1,  # tasks sharing the batches of one large message
+    # Requests one dispatch run keeps in flight, each on its own connection.
+    "DISPATCH_CONNECTIONS": 2,
     "SEND_RETRY_MAX": 5,
     "SEND_RETRY_BACKOFF": 10,  # seconds, doubled on each retry
     "QUEUE": None,  # Celery queue for normal messages (None: the default)

@@ -303,7 +303,11 @@ class Recipient(ReasonFields):
         UNCERTAIN = "uncertain", _("Uncertain")
 
     message = models.ForeignKey(
-        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="recipients"
+        Message,
+        verbose_name=_("message"),
+        on_delete=models.CASCADE,
+        related_name="recipients",
+        db_index=False,  # smsgo_rcpt_msg_id (message, id) serves it
     )
     phone = models.CharField(_("phone"), max_length=PHONE_MAX_LENGTH)
     intended_phone = models.CharField(
@@ -351,10 +355,18 @@ class Recipient(ReasonFields):
             ),
         ]
         indexes = [
-            # Dispatch claims a message's next queued recipients in id order,
-            # out of 100,000; the id keeps that from sorting them all.
-            models.Index(fields=["message", "status", "id"], name="smsgo_rcpt_msg_status"),
-            # The admin pages through a message's recipients in id order.
+            # Dispatch claims a message's next unclaimed recipients in id
+            # order: an index of only those, whatever the message's size and
+            # however fresh the table's statistics (the planner once read all
+            # of a message's rows through the next index to find none left).
+            models.Index(
+                fields=["message", "id"],
+                condition=models.Q(status="queued", batch__isnull=True),
+                name="smsgo_rcpt_unclaimed",
+            ),
+            # The admin pages through a message's recipients in id order; it
+            # also serves every lookup by message (the foreign key has no
+            # index of its own).
             models.Index(fields=["message", "id"], name="smsgo_rcpt_msg_id"),
             models.Index(fields=["status", "submitted_at"], name="smsgo_rcpt_status_sub"),
             models.Index(fields=["phone", "created_at"], name="smsgo_rcpt_phone_created"),

@@ -221,7 +221,10 @@ def test_permanent_refusal_fails_the_batch_with_the_reason(gateway: Simulator, c
 
 
 @pytest.mark.parametrize("code", [-2, -8])
-def test_account_level_refusal_fails_the_whole_message(gateway: Simulator, code: int) -> None:
+def test_account_level_refusal_fails_the_whole_message(
+    gateway: Simulator, configure: Any, code: int
+) -> None:
+    configure(DISPATCH_CONNECTIONS=1)
     gateway.fault("code", endpoint="sendsms.aspx", count=1, code=code)
     message = send_sms(numbers(120), "Hello")
     message.refresh_from_db()
@@ -229,6 +232,34 @@ def test_account_level_refusal_fails_the_whole_message(gateway: Simulator, code:
     assert f"gateway code {code}" in message.reason_text
     assert statuses(message) == {"failed": 120}
     assert len(send_requests(gateway)) == 1
+
+
+def test_an_account_refusal_stops_new_requests_with_several_in_flight(
+    gateway: Simulator, configure: Any
+) -> None:
+    """Of K requests in flight when the account is refused, none more is started."""
+    configure(DISPATCH_CONNECTIONS=3)
+    gateway.fault("code", endpoint="sendsms.aspx", count=1, code=-8)
+    message = send_sms(numbers(500), "Hello")
+    message.refresh_from_db()
+    sent = len(send_requests(gateway))
+    assert 1 <= sent <= 3
+    assert statuses(message)["failed"] == 500 - 50 * (sent - 1)
+    assert gateway.duplicates()["extra_sends"] == 0
+
+
+@pytest.mark.parametrize("connections", [1, 2, 4])
+def test_requests_in_flight_send_each_number_once(
+    gateway: Simulator, configure: Any, connections: int
+) -> None:
+    configure(DISPATCH_CONNECTIONS=connections)
+    gateway.add_account("tester", "s3cret-Pa55word", 20_000)
+    message = send_sms(numbers(1_000), "Campaign")
+    message.refresh_from_db()
+    assert len(send_requests(gateway)) == 20
+    assert statuses(message) == {"submitted": 1_000}
+    assert gateway.duplicates() == {"pairs": 0, "extra_sends": 0}
+    assert gateway.state.connections_opened <= connections + 1
 
 
 def test_wrong_password_fails_with_the_authorisation_reason(
@@ -503,3 +534,37 @@ def test_balance_check_failure_before_the_first_request_is_retried(gateway: Simu
     assert send_requests(gateway) == []
     second = dispatch.dispatch_message(message.pk)
     assert second.submitted == 2
+
+
+def test_a_failure_after_the_claim_and_before_the_request_releases_the_claim(
+    gateway: Simulator, configure: Any
+) -> None:
+    # A reply URL that cannot be built is only found when the batch has its id.
+    configure(CALLBACK_BASE_URL="https://" + "a" * 280 + ".tw")
+    message = _queued(numbers(60), reply=True)
+    dispatch.dispatch_message(message.pk)
+    message.refresh_from_db()
+    assert send_requests(gateway) == []
+    assert statuses(message) == {"failed": 60}  # never "uncertain": nothing left
+    assert not message.batches.filter(state__in=[Batch.State.CLAIMED, Batch.State.UNCERTAIN])
+    assert message.status == Message.Status.FAILED
+    assert message.reason_code == "misconfigured"
+    assert "300" in message.reason_text
+
+
+def test_the_request_needs_no_database_read_after_its_claim(gateway: Simulator) -> None:
+    """A database that fails once the claim is committed cannot leave a batch 'perhaps sent'."""
+    from django.db import OperationalError, connection
+
+    def fail_reading_a_batch(execute: Any, sql: str, params: Any, many: bool, ctx: Any) -> Any:
+        # The numbers of a claimed batch, read back by its id.
+        recipients = 'FROM "django_smsgo_recipient"' in sql
+        if sql.startswith("SELECT") and recipients and '"batch_id" = ' in sql:
+            raise OperationalError("the database went away")
+        return execute(sql, params, many, ctx)
+
+    message = _queued(numbers(3))
+    with connection.execute_wrapper(fail_reading_a_batch):
+        dispatch.dispatch_message(message.pk)
+    assert statuses(message) == {"submitted": 3}
+    assert len(send_requests(gateway)) == 1
