@@ -68,6 +68,26 @@ DEFAULTS: dict[str, Any] = {
     "API_MESSAGE_QUERYSET": None,
     "API_SEND_THROTTLE_RATE": "60/min",  # per user on POST messages/; None: no limit
     "API_MAX_RECIPIENTS": 10_000,  # numbers per POST messages/ (estimate too)
+    # One-time codes (send_otp / verify_otp, the django_smsgo.codes app).
+    "OTP_LENGTH": 6,  # digits
+    "OTP_VALIDITY": 300,  # seconds a code can be used (and the SMS may wait)
+    "OTP_MAX_ATTEMPTS": 5,  # wrong guesses before the code is dead
+    "OTP_COOLDOWN": 60,  # seconds between two codes to one number
+    # Send caps: (sends, window in seconds) pairs per number, per caller key
+    # (e.g. the client's IP address) and for the whole site.
+    "OTP_NUMBER_CAPS": [(5, 3600), (10, 86400)],
+    "OTP_KEY_CAPS": [(10, 3600), (30, 86400)],
+    "OTP_GLOBAL_CAPS": [],
+    # Points codes may spend per Taipei day / calendar month (None: no budget).
+    "OTP_DAILY_BUDGET": None,
+    "OTP_MONTHLY_BUDGET": None,
+    # The text: a template with {sender}, {code}, {minutes}, {digits}; None is
+    # the built-in one in the active language. SENDER_TAG wins over OTP_SENDER_TAG.
+    "OTP_MESSAGE_TEMPLATE": None,
+    "OTP_SENDER_TAG": "",
+    "OTP_SHOW_NUMBER_DIGITS": 0,  # last digits of the number in the text (0: none)
+    # A cache alias (Redis, Memcached) that refuses floods before the database.
+    "OTP_CACHE": None,
 }
 
 

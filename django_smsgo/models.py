@@ -19,8 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import Count
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from django_smsgo.reasons import describe
@@ -63,6 +64,19 @@ class MessageQuerySet(models.QuerySet["Message"]):
     def by_idempotency_key(self, key: str | None) -> Message | None:
         """The message stored under ``key``, or None (also for no key)."""
         return None if key is None else self.filter(idempotency_key=key).first()
+
+    def tagged(self, tag: str) -> MessageQuerySet:
+        """Messages whose ``tags`` hold ``tag`` (exactly), on every supported database."""
+        if connections[self.db].vendor != "sqlite":
+            return self.filter(tags__contains=[tag])
+        # SQLite has no JSON containment lookup; its json_each() reads the list.
+        table = connections[self.db].ops.quote_name(self.model._meta.db_table)
+        has_tag = RawSQL(  # noqa: S611 - the table name is ours, the tag a parameter
+            f"EXISTS (SELECT 1 FROM json_each({table}.tags) WHERE json_each.value = %s)",  # noqa: S608
+            [tag],
+            output_field=models.BooleanField(),
+        )
+        return self.alias(_has_tag=has_tag).filter(_has_tag=True)
 
 
 class Message(ReasonFields):
@@ -170,6 +184,18 @@ class Message(ReasonFields):
         on_delete=models.SET_NULL,
         related_name="resends",
         help_text=_("The message whose recipients staff chose to send again."),
+    )
+    metadata = models.JSONField(
+        _("metadata"),
+        default=dict,
+        blank=True,
+        help_text=_("A JSON object the project ties to the message (its own ids, say)."),
+    )
+    tags = models.JSONField(
+        _("tags"),
+        default=list,
+        blank=True,
+        help_text=_("Short labels the project gives the message, to filter by."),
     )
 
     objects = MessageQuerySet.as_manager()

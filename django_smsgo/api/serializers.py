@@ -130,6 +130,8 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "reply_days",
             "wap_url",
             "kind",
+            "metadata",
+            "tags",
             "idempotency_key",
             "recipient_count",
             "segments",
@@ -201,6 +203,17 @@ class SendRequestSerializer(serializers.Serializer[Any]):
         required=False,
         help_text="transactional (codes, notices: sent to opted-out numbers too) or "
         "marketing (the default).",
+    )
+    metadata = serializers.DictField(
+        required=False,
+        help_text="A JSON object stored with the message and passed to every signal "
+        "about it (your own ids, say); at most 8 KB.",
+    )
+    tags = serializers.ListField(
+        child=StrictCharField(max_length=64),
+        required=False,
+        max_length=20,
+        help_text="Short labels to filter by (?tag=).",
     )
 
     def validate_to(self, value: list[str]) -> list[str]:

@@ -41,7 +41,7 @@ from django_smsgo.api.serializers import (
     SendRequestSerializer,
 )
 from django_smsgo.api.throttling import SendRateThrottle
-from django_smsgo.exceptions import SmsgoError, SmsgoValidationError
+from django_smsgo.exceptions import SmsgoCancelSend, SmsgoError, SmsgoValidationError
 from django_smsgo.models import BalanceSnapshot, Message, Recipient
 from django_smsgo.services import sending
 from django_smsgo.services.balance import latest_balance, refresh_balance
@@ -168,8 +168,9 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
             400: OpenApiResponse(description="Bad input; each field with its errors."),
             402: OpenApiResponse(description="The balance cannot pay for this send."),
             409: OpenApiResponse(
-                description="The same text went to these numbers recently, or the "
-                "idempotency key belongs to another message."
+                description="The same text went to these numbers recently, the "
+                "idempotency key belongs to another message, or a pre_send receiver of "
+                "the project cancelled the send."
             ),
             429: OpenApiResponse(description="Too many sends; retry after Retry-After seconds."),
         },
@@ -199,6 +200,10 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
         except DuplicateMessageError as exc:
             return Response(
                 {"detail": str(exc), "numbers": exc.numbers}, status=status.HTTP_409_CONFLICT
+            )
+        except SmsgoCancelSend as exc:
+            return Response(
+                {"detail": exc.reason, "cancelled": True}, status=status.HTTP_409_CONFLICT
             )
         except InsufficientBalanceError as exc:
             return Response(

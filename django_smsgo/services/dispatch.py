@@ -394,7 +394,13 @@ def record_submitted(
         )
         return BatchOutcome.SUBMITTED
     transaction.on_commit(
-        lambda: message_submitted.send(sender=Message, message=message, batch=batch)
+        lambda: message_submitted.send(
+            sender=Message,
+            message=message,
+            batch=batch,
+            metadata=message.metadata,
+            tags=list(message.tags),
+        )
     )
     for status in backend.reports_after_send(batch.msgid):
         record_simulated(status, batch_id=batch.pk)

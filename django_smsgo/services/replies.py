@@ -154,7 +154,7 @@ def record_reply(
         )
         if opt_out:
             suppress(srcaddr, Suppression.Reason.OPT_OUT, note=smbody[:200], reply=reply)
-        transaction.on_commit(lambda: reply_received.send(sender=Reply, reply=reply), robust=True)
+        transaction.on_commit(lambda: _announce(reply), robust=True)
     return reply
 
 
@@ -181,3 +181,14 @@ def _find_recipient(batch: Batch | None, phone: str) -> Recipient | None:
     # The number that answers is the one the SMS went to (``phone``, also
     # under OVERRIDE_RECIPIENTS).
     return Recipient.objects.filter(batch=batch, phone__in=phone_variants(phone)).first()
+
+
+def _announce(reply: Reply) -> None:
+    """``reply_received``, with the metadata and tags of the message it answers."""
+    message = reply.message
+    reply_received.send(
+        sender=Reply,
+        reply=reply,
+        metadata=dict(message.metadata) if message is not None else {},
+        tags=list(message.tags) if message is not None else [],
+    )

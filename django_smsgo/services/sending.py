@@ -35,9 +35,10 @@ from django.utils import timezone
 from django_smsgo.backends import get_backend
 from django_smsgo.client.numbers import chunked
 from django_smsgo.conf import smsgo_settings
+from django_smsgo.exceptions import SmsgoError
 from django_smsgo.models import BalanceSnapshot, Message, Recipient
 from django_smsgo.reasons import Reason
-from django_smsgo.services import dispatching, locks, validation
+from django_smsgo.services import dispatching, hooks, locks, validation
 from django_smsgo.services.errors import (
     DuplicateMessageError,
     InsufficientBalanceError,
@@ -75,6 +76,8 @@ class SendPlan:
     allow_duplicate: bool = False
     created_by: Any = None
     resend_of: Message | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
     suppressed: set[str] = field(default_factory=set)
     overrides: list[str] = field(default_factory=list)
 
@@ -107,6 +110,8 @@ def send_sms(
     allow_duplicate: bool = False,
     created_by: Any = None,
     kind: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    tags: Sequence[str] | None = None,
 ) -> Message:
     """Send ``body`` to ``to`` (one number or an iterable of numbers); return the ``Message``.
 
@@ -118,7 +123,10 @@ def send_sms(
     with the same ``idempotency_key`` returns the first message and sends
     nothing (an empty key is no key). ``kind`` is ``"marketing"`` (the
     default: numbers on the opt-out list are left out) or ``"transactional"``
-    (codes, notices: sent to them too).
+    (codes, notices: sent to them too). ``metadata`` (a JSON object) and
+    ``tags`` (short strings) are stored with the message and passed to every
+    signal about it. ``pre_send`` receivers may change the send or cancel it
+    (``SmsgoCancelSend`` reaches the caller); ``post_send`` tells the outcome.
     Raises ``DuplicateMessageError`` (same text to a number within
     ``DUPLICATE_WINDOW``), ``InsufficientBalanceError`` (cannot be paid for)
     and ``SmsgoConfigurationError`` (the settings keep it from going out).
@@ -137,6 +145,8 @@ def send_sms(
         allow_duplicate=allow_duplicate,
         created_by=created_by,
         kind=kind,
+        metadata=metadata,
+        tags=tags,
     ).message
 
 
@@ -160,7 +170,18 @@ def _plan_and_store(to: str | Iterable[str], body: str, *, queue: bool, **option
     earlier = Message.objects.by_idempotency_key(key)
     if earlier is not None:
         return Stored(earlier, created=False)
-    return store(plan_send(to, body, idempotency_key=key, **options), queue=queue)
+    sms = hooks.before_send(to, body, options)
+    try:
+        plan = plan_send(
+            hooks.receivers_of(sms, to), sms.body, idempotency_key=key, **hooks.send_options(sms)
+        )
+        stored = store(plan, queue=queue)
+    except SmsgoError as error:
+        hooks.after_send(sms, None, hooks.REFUSED, error)
+        raise
+    if stored.created:
+        hooks.after_send(sms, stored.message, hooks.QUEUED if queue else hooks.DRAFT)
+    return stored
 
 
 def queue_message(message: Message) -> bool:
@@ -198,9 +219,18 @@ def send_mass_sms(
     by_body: dict[str, list[Any]] = {}
     for to, body in datatuple:
         by_body.setdefault(body, []).extend(validation.as_number_list(to))
-    plans = [plan_send(numbers, body, **options) for body, numbers in by_body.items()]
-    with locks.writing():
-        return [store(plan, queue=True).message for plan in plans]
+    outgoing = [hooks.before_send(numbers, body, options) for body, numbers in by_body.items()]
+    try:
+        plans = [plan_send(sms.numbers, sms.body, **hooks.send_options(sms)) for sms in outgoing]
+        with locks.writing():
+            messages = [store(plan, queue=True).message for plan in plans]
+    except SmsgoError as error:
+        for sms in outgoing:
+            hooks.after_send(sms, None, hooks.REFUSED, error)
+        raise
+    for sms, message in zip(outgoing, messages, strict=True):
+        hooks.after_send(sms, message, hooks.QUEUED)
+    return messages
 
 
 def resend_recipients(
@@ -243,6 +273,9 @@ def resend_recipients(
         kind=original.kind,
         idempotency_key=key,
         resend_of=original,
+        # The resend is the same message to the project: its records follow it.
+        metadata=original.metadata,
+        tags=original.tags,
     ).message
 
 
@@ -262,6 +295,8 @@ def plan_send(
     created_by: Any = None,
     kind: str | None = None,
     resend_of: Message | None = None,
+    metadata: dict[str, Any] | None = None,
+    tags: Sequence[str] | None = None,
 ) -> SendPlan:
     """Validate a send and run the guards that need no lock; raise on the first rule broken."""
     now = timezone.now()
@@ -297,6 +332,8 @@ def plan_send(
         allow_duplicate=allow_duplicate,
         created_by=created_by,
         resend_of=resend_of,
+        metadata=validation.check_metadata(metadata),
+        tags=validation.check_tags(tags),
         overrides=validation.override_numbers(),
     )
     if plan.kind == Message.Kind.MARKETING:
@@ -407,6 +444,8 @@ def _create(plan: SendPlan, fingerprint: str, *, queue: bool, now: datetime) -> 
         queued_at=now if queue else None,
         dispatch_due_at=now if queue else None,
         resend_of=plan.resend_of,
+        metadata=plan.metadata,
+        tags=plan.tags,
     )
     rows = _recipient_rows(message, plan)
     while batch := list(itertools.islice(rows, INSERT_CHUNK)):
