@@ -21,3 +21,7 @@ reply_received = Signal()
 
 #: The balance fell below ``LOW_BALANCE_THRESHOLD``. Args: ``points``, ``threshold``.
 balance_low = Signal()
+
+#: A send took the use of a ``POINTS_BUDGET`` cap across ``POINTS_BUDGET_WARNING``.
+#: Args: ``kind``, ``period`` ("day" or "month"), ``used`` and ``cap`` (points).
+points_budget_warning = Signal()
