@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
-#: Send requests the locmem backend received (``LocmemBackend``), like ``mail.outbox``.
-outbox: list[Any] = []
+from django_smsgo.version import __version__
 
 if TYPE_CHECKING:
     from django_smsgo.services.sending import send_mass_sms, send_sms
@@ -25,4 +22,9 @@ def __getattr__(name: str) -> Any:
         from django_smsgo.services import sending
 
         return getattr(sending, name)
+    if name == "outbox":
+        # Send requests the locmem backend received, like ``mail.outbox``.
+        from django_smsgo.backends import locmem
+
+        return locmem.outbox
     raise AttributeError(f"module 'django_smsgo' has no attribute {name!r}")

@@ -14,8 +14,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-PRIMARY_API_URL = "https://www.smsgo.com.tw/sms_gw/"
-BACKUP_API_URL = "http://www2.smsgo.com.tw/sms_gw/"
+from django_smsgo.client.gateway_client import BACKUP_API_URL, PRIMARY_API_URL
 
 #: Short-link services: named as such when a link to one is refused (``SHORT_LINK_HOSTS``).
 DEFAULT_SHORT_LINK_HOSTS = (
@@ -109,7 +108,9 @@ DEFAULTS: dict[str, Any] = {
     # "month": 80000}}; None: no caps. A warning signal at this share of a cap.
     "POINTS_BUDGET": None,
     "POINTS_BUDGET_WARNING": 0.8,
-    # Dispatch.
+    # Dispatch: "celery" (workers), "inline" (this process, no broker) or
+    # "auto" (Celery when it is installed, else inline).
+    "DISPATCH": "auto",
     "CLAIM_LEASE": 300,  # seconds a worker may hold a claimed batch
     "DISPATCH_TASKS": 1,  # tasks sharing the batches of one large message
     "SEND_RETRY_MAX": 5,

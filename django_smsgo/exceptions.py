@@ -1,5 +1,10 @@
 """Every error django-smsgo raises, in three families that say what to do next.
 
+Apart from them, :class:`SmsgoConfigurationError` says the project is set up
+wrongly (no credentials, a bad URL, no way to dispatch): a subclass of
+Django's ``ImproperlyConfigured``, deliberately not of :class:`SmsgoError`, so
+``except SmsgoError`` around a send never swallows a configuration mistake.
+
 * :class:`SmsgoValidationError` — the request breaks a rule; nothing was sent.
 * :class:`GatewayError` — the gateway answered with a negative ``statuscode``
   (table 1 of the vendor document, ``-1`` … ``-10``); nothing was sent.
@@ -10,7 +15,8 @@
 
 No message, ``str()`` or ``repr()`` of these exceptions ever holds the account
 password or a request URL (the password travels in the query string).
-This module imports nothing from Django, so plain scripts can use the client.
+This module needs no Django, so plain scripts can use the client; where Django
+is installed, configuration errors are its ``ImproperlyConfigured``.
 """
 
 from __future__ import annotations
@@ -18,13 +24,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+try:
+    from django.core.exceptions import ImproperlyConfigured as _ConfigurationErrorBase
+except ImportError:  # the client used without Django
+
+    class _ConfigurationErrorBase(Exception):  # type: ignore[no-redef]
+        """Stands in for Django's ``ImproperlyConfigured`` where Django is not installed."""
+
 
 class SmsgoError(Exception):
-    """Base class of every error raised by django-smsgo."""
+    """Base class of every error raised by django-smsgo when a send or a query fails."""
 
 
-class SmsgoConfigurationError(SmsgoError):
-    """The client or the app is configured wrongly (missing credentials, bad URL…)."""
+class SmsgoConfigurationError(_ConfigurationErrorBase):
+    """The client or the app is configured wrongly (missing credentials, bad URL…).
+
+    An ``ImproperlyConfigured``: fix the settings; sending again will not help.
+    """
 
 
 # --------------------------------------------------------------------------- validation
@@ -72,6 +88,40 @@ class InvalidEncodingError(SmsgoValidationError):
 
 class UnencodableTextError(SmsgoValidationError):
     """The text holds characters the chosen encoding cannot carry (e.g. Chinese in ASCII)."""
+
+
+class ControlCharacterError(UnencodableTextError):
+    """The text holds a control character (NUL, BEL, TAB, ESC, DEL, C1…).
+
+    Only line breaks (``\\n``, ``\\r``) are allowed. ``char`` is the first
+    control character, ``position`` its index in the text (from 0).
+    """
+
+    def __init__(self, text: str, char: str, position: int, count: int = 1) -> None:
+        self.char = char
+        self.position = position
+        shown = f"U+{ord(char):04X}"
+        name = _CONTROL_NAMES.get(ord(char))
+        shown += f" ({name})" if name else " (a C1 control character)"
+        more = f"; {count} control characters in all" if count > 1 else ""
+        rule = "the text may hold line breaks (\\n, \\r) but no other control character"
+        super().__init__(
+            text,
+            rule,
+            f"The text holds the control character {shown} at position {position}{more}. "
+            "Only line breaks (\\n, \\r) are allowed; remove it before sending.",
+        )
+
+
+# The C0 abbreviations of ISO 6429, for messages; C1 ones are rarely known by name.
+# fmt: off
+_CONTROL_NAMES = dict(enumerate((
+    "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF", "VT", "FF", "CR",
+    "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB",
+    "ESC", "FS", "GS", "RS", "US",
+)))
+# fmt: on
+_CONTROL_NAMES[0x7F] = "DEL"
 
 
 class EmptyBodyError(SmsgoValidationError):

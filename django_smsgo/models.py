@@ -7,20 +7,23 @@ gateway by the pair (batch msgid, phone). Every status observation, from a
 Phase-Two callback or from polling, is kept in the append-only
 ``DeliveryReport`` log; receivers' answers are ``Reply`` rows; numbers that
 opted out are ``Suppression`` rows.
+
+Each status field has its table of allowed moves here, beside its choices
+(:data:`MESSAGE_TRANSITIONS`, :data:`BATCH_TRANSITIONS`,
+:data:`RECIPIENT_TRANSITIONS`); the querysets read them. The rows change
+status only through :mod:`django_smsgo.services.states`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from django_smsgo.reasons import describe
-
-if TYPE_CHECKING:
-    from django_smsgo.services.cancelling import CancelOutcome
 
 PHONE_MAX_LENGTH = 20
 MSGID_MAX_LENGTH = 32
@@ -46,6 +49,20 @@ class ReasonFields(models.Model):
     def reason_text(self) -> str:
         """The reason in words, in the active language ('' when there is none)."""
         return describe(self.reason_code, self.reason_params)
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def open(self) -> MessageQuerySet:
+        """Messages not in a final status."""
+        return self.filter(status__in=open_statuses(MESSAGE_TRANSITIONS))
+
+    def dispatchable(self) -> MessageQuerySet:
+        """Messages dispatch may still send: queued, or being sent."""
+        return self.filter(status__in=(Message.Status.QUEUED, Message.Status.SENDING))
+
+    def by_idempotency_key(self, key: str | None) -> Message | None:
+        """The message stored under ``key``, or None (also for no key)."""
+        return None if key is None else self.filter(idempotency_key=key).first()
 
 
 class Message(ReasonFields):
@@ -128,6 +145,12 @@ class Message(ReasonFields):
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    dispatch_attempts = models.PositiveSmallIntegerField(
+        _("dispatch attempts"),
+        default=0,
+        editable=False,
+        help_text=_("Dispatch runs that ended with recipients left to try again."),
+    )
     dispatch_due_at = models.DateTimeField(
         _("dispatch due"),
         null=True,
@@ -149,6 +172,8 @@ class Message(ReasonFields):
         help_text=_("The message whose recipients staff chose to send again."),
     )
 
+    objects = MessageQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
@@ -166,15 +191,15 @@ class Message(ReasonFields):
         preview = self.body if len(self.body) <= 40 else self.body[:39] + "…"
         return f"#{self.pk} {preview}"
 
-    def cancel(self) -> CancelOutcome:
-        """Cancel this message: locally if it was not submitted, else at the gateway.
 
-        See :func:`django_smsgo.services.cancelling.cancel_message`; raises
-        ``MessageNotCancellable`` when its time has come.
-        """
-        from django_smsgo.services.cancelling import cancel_message
+class BatchQuerySet(models.QuerySet["Batch"]):
+    def in_flight(self) -> BatchQuerySet:
+        """Batches claimed by a worker whose answer is not recorded yet."""
+        return self.filter(state=Batch.State.CLAIMED)
 
-        return cancel_message(self)
+    def lease_expired(self, now: Any) -> BatchQuerySet:
+        """Claimed batches whose worker's lease ran out before ``now``."""
+        return self.in_flight().filter(lease_expires_at__lt=now)
 
 
 class Batch(ReasonFields):
@@ -211,6 +236,8 @@ class Batch(ReasonFields):
     lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
 
+    objects = BatchQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("batch")
         verbose_name_plural = _("batches")
@@ -221,6 +248,21 @@ class Batch(ReasonFields):
 
     def __str__(self) -> str:
         return f"batch {self.pk} ({self.msgid or self.state})"
+
+
+class RecipientQuerySet(models.QuerySet["Recipient"]):
+    def unclaimed(self) -> RecipientQuerySet:
+        """Queued recipients no batch has claimed: what dispatch still has to send."""
+        return self.filter(status=Recipient.Status.QUEUED, batch__isnull=True)
+
+    def open(self) -> RecipientQuerySet:
+        """Recipients whose status may still change."""
+        return self.filter(status__in=open_statuses(RECIPIENT_TRANSITIONS))
+
+    def status_counts(self) -> dict[str, int]:
+        """How many of these recipients are in each status (statuses with none left out)."""
+        rows = self.values_list("status").annotate(n=Count("pk")).order_by()
+        return dict(rows)
 
 
 class Recipient(ReasonFields):
@@ -261,6 +303,8 @@ class Recipient(ReasonFields):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     final_at = models.DateTimeField(_("final status at"), null=True, blank=True)
+
+    objects = RecipientQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("recipient")
@@ -418,11 +462,19 @@ class Suppression(models.Model):
         return self.phone
 
 
+class BalanceSnapshotQuerySet(models.QuerySet["BalanceSnapshot"]):
+    def newest(self) -> BalanceSnapshot | None:
+        """The most recent snapshot, or None when the balance was never asked."""
+        return self.order_by("-checked_at", "-pk").first()
+
+
 class BalanceSnapshot(models.Model):
     """The account balance as the gateway reported it at one moment."""
 
     points = models.IntegerField(_("points"))
     checked_at = models.DateTimeField(_("checked"), auto_now_add=True, db_index=True)
+
+    objects = BalanceSnapshotQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("balance")
@@ -432,6 +484,58 @@ class BalanceSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.points} points at {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+# --- the state machines ---------------------------------------------------------------------
+# For each status, the statuses it may move to. The writers are in
+# django_smsgo.services.states; the querysets above read the final statuses.
+
+_M = Message.Status
+_B = Batch.State
+_R = Recipient.Status
+
+MESSAGE_TRANSITIONS: dict[str, frozenset[str]] = {
+    _M.DRAFT: frozenset({_M.QUEUED, _M.CANCELLED}),
+    _M.QUEUED: frozenset({_M.SENDING, _M.CANCELLED, _M.FAILED}),
+    _M.SENDING: frozenset(
+        {_M.SCHEDULED, _M.SUBMITTED, _M.COMPLETED, _M.UNCERTAIN, _M.FAILED, _M.CANCELLED}
+    ),
+    _M.SCHEDULED: frozenset({_M.SUBMITTED, _M.COMPLETED, _M.CANCELLED, _M.UNCERTAIN, _M.FAILED}),
+    _M.SUBMITTED: frozenset({_M.COMPLETED, _M.UNCERTAIN}),
+    _M.UNCERTAIN: frozenset({_M.SUBMITTED, _M.SCHEDULED, _M.COMPLETED, _M.FAILED}),
+    _M.COMPLETED: frozenset(),
+    _M.FAILED: frozenset(),
+    _M.CANCELLED: frozenset(),
+}
+
+BATCH_TRANSITIONS: dict[str, frozenset[str]] = {
+    # claimed: a worker holds it; the request may be on its way.
+    _B.CLAIMED: frozenset({_B.SUBMITTED, _B.FAILED, _B.UNCERTAIN}),
+    # uncertain: perhaps sent; a late answer or a report proves the msgid.
+    _B.UNCERTAIN: frozenset({_B.SUBMITTED}),
+    _B.SUBMITTED: frozenset({_B.CANCELLED}),
+    _B.FAILED: frozenset(),
+    _B.CANCELLED: frozenset(),
+}
+
+RECIPIENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    _R.QUEUED: frozenset({_R.SUBMITTED, _R.DELIVERED, _R.FAILED, _R.CANCELLED, _R.UNCERTAIN}),
+    _R.SUBMITTED: frozenset({_R.DELIVERED, _R.FAILED, _R.CANCELLED}),
+    _R.UNCERTAIN: frozenset({_R.SUBMITTED, _R.DELIVERED, _R.FAILED}),
+    _R.DELIVERED: frozenset(),
+    _R.FAILED: frozenset(),
+    _R.CANCELLED: frozenset(),
+}
+
+
+def final_statuses(table: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The statuses of ``table`` nothing moves out of."""
+    return frozenset(status for status, targets in table.items() if not targets)
+
+
+def open_statuses(table: dict[str, frozenset[str]]) -> tuple[str, ...]:
+    """The statuses of ``table`` that may still change, in the table's order."""
+    return tuple(status for status, targets in table.items() if targets)
 
 
 class ConsentRecord(models.Model):

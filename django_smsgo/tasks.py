@@ -1,57 +1,75 @@
-"""Celery tasks: thin entry points that load by primary key and call a service.
+"""Celery tasks: thin entry points that call a service with a primary key, and the enqueueing.
 
 Arguments are primary keys only, never credentials or message text. The
-project owns the Celery app; these are plain ``shared_task`` s. The beat
-schedule is in ``docs/tasks.rst``.
+project owns the Celery app; these are plain ``shared_task`` s, wired in by
+the app's ``ready()`` (:class:`CeleryDispatcher`) only when Celery can be
+imported. The beat schedule is in ``docs/tasks.rst``.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
 from typing import Any
 
-from celery import Task, shared_task
+from celery import shared_task
+from kombu.exceptions import OperationalError as BrokerError
 
 from django_smsgo.conf import smsgo_settings
-from django_smsgo.services import balance, dispatch, polling, sweeper
+from django_smsgo.models import Message
+from django_smsgo.services import balance, cancelling, dispatch, polling, sweeper
+
+logger = logging.getLogger(__name__)
 
 
-def retry_countdown(retries: int) -> float:
-    """Seconds before retry number ``retries + 1``: ``SEND_RETRY_BACKOFF`` doubled each time."""
-    return float(smsgo_settings.SEND_RETRY_BACKOFF) * (2**retries)
+class CeleryDispatcher:
+    """Enqueues ``dispatch_message`` on the queue of the message's priority."""
+
+    def enqueue(self, message: Message, *, tasks: int) -> None:
+        """Enqueue ``tasks`` dispatch tasks for ``message``, which share its batches.
+
+        A broker that is down is logged, not raised: the message stays queued
+        and the sweeper enqueues it again after ``ENQUEUE_SWEEP_AGE`` seconds.
+        """
+        try:
+            for _ in range(tasks):
+                dispatch_message.apply_async(args=[message.pk], **queue_options(message.priority))
+        except (OSError, BrokerError) as exc:
+            logger.error(
+                "Could not enqueue dispatch of message %s (%s); the sweeper will enqueue it again.",
+                message.pk,
+                type(exc).__name__,
+            )
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def dispatch_message(self: Task, message_id: int) -> dict[str, Any]:
-    """Send the queued recipients of a message (safe to run twice: claims prevent re-sends).
+def queue_for(priority: str) -> str | None:
+    """The Celery queue for ``priority`` (``PRIORITY_QUEUES``), else ``QUEUE``, else the default."""
+    queues = smsgo_settings.PRIORITY_QUEUES or {}
+    return queues.get(priority) or smsgo_settings.QUEUE
+
+
+def queue_options(priority: str) -> dict[str, Any]:
+    """``apply_async`` options that route a dispatch task of ``priority``."""
+    queue = queue_for(priority)
+    return {"queue": queue} if queue else {}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def dispatch_message(message_id: int) -> dict[str, Any]:
+    """Send the unclaimed recipients of a message (safe to run twice: claims prevent re-sends).
 
     ``acks_late`` and ``reject_on_worker_lost``: a worker that dies mid-run
     leaves the task to be delivered again; that run sends only what no batch
-    has claimed. When a request
-    surely did not reach the gateway the task retries itself with exponential
-    backoff, ``SEND_RETRY_MAX`` times; the last attempt fails what is left.
+    has claimed. When dispatch asks for a retry (a request surely did not
+    reach the gateway) a new task is enqueued for that time; dispatch counts
+    the attempts on the message and fails what is left after
+    ``SEND_RETRY_MAX`` of them.
     """
-    from django.utils import timezone
-
-    from django_smsgo.models import Message
-
-    retries = int(self.request.retries or 0)
-    final_attempt = retries >= int(smsgo_settings.SEND_RETRY_MAX)
-    result = dispatch.dispatch_message(message_id, final_attempt=final_attempt)
-    if result.retry and not final_attempt:
-        if self.request.is_eager:
-            # Eager mode (tests, development) has no broker to hold a delayed
-            # retry: run the next attempt at once, counting it like a retry.
-            retried: dict[str, Any] = self.apply(args=[message_id], retries=retries + 1).get(
-                disable_sync_subtasks=False
-            )
-            return retried
-        countdown = retry_countdown(retries)
-        # The sweeper leaves the message alone until the retry is overdue.
-        Message.objects.filter(pk=message_id).update(
-            dispatch_due_at=timezone.now() + timedelta(seconds=countdown)
+    result = dispatch.dispatch_message(message_id)
+    if result.retry_at is not None:
+        priority = Message.objects.filter(pk=message_id).values_list("priority", flat=True)
+        dispatch_message.apply_async(
+            args=[message_id], eta=result.retry_at, **queue_options(priority.first() or "")
         )
-        raise self.retry(countdown=countdown, max_retries=int(smsgo_settings.SEND_RETRY_MAX))
     return {
         "message": message_id,
         "status": result.status,
@@ -63,11 +81,8 @@ def dispatch_message(self: Task, message_id: int) -> dict[str, Any]:
 
 @shared_task(ignore_result=True)
 def cancel_message(message_id: int) -> dict[str, Any]:
-    """Cancel a message (see ``Message.cancel()``); the outcome per msgid is returned."""
-    from django_smsgo.models import Message
-    from django_smsgo.services.cancelling import cancel_message as cancel
-
-    outcome = cancel(Message.objects.get(pk=message_id))
+    """Cancel a message (:func:`~django_smsgo.services.cancelling.cancel_message`)."""
+    outcome = cancelling.cancel_message(Message.objects.get(pk=message_id))
     return {
         "message": message_id,
         "status": outcome.status,

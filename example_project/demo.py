@@ -195,7 +195,9 @@ def schedule_and_cancel(stack: Stack, simulator_url: str) -> None:
     )
     points_before = _points(simulator_url)
     say(f"the gateway holds it (status scheduled); balance {points_before} points")
-    outcome = scheduled.cancel()
+    from django_smsgo.services.cancelling import cancel_message
+
+    outcome = cancel_message(scheduled)
     scheduled.refresh_from_db()
     for batch in outcome.batches:
         verdict = "cancelled" if batch.cancelled else f"refused ({batch.statusstr})"

@@ -58,7 +58,10 @@ SQLITE_URL = "sqlite:///" + os.path.join(os.path.dirname(__file__), "test.sqlite
 DATABASES = {
     "default": dj_database_url.parse(os.environ.get("DATABASE_URL", SQLITE_URL), conn_max_age=0)
 }
-DATABASES["default"]["TEST"] = {"NAME": None}
+# SQLite tests run in memory; SQLITE_TEST_FILE puts the test database in a file
+# instead, for the tests that need SQLite's real locking between connections
+# (an in-memory database shares one cache and fails at once where a file waits).
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_FILE") or None}
 
 STATIC_URL = "/static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -283,12 +283,13 @@ def cancel_messages(
 def _cancel(
     modeladmin: MessageAdmin, request: HttpRequest, chosen: list[Message], skipped: int
 ) -> HttpResponse | None:
+    from django_smsgo.services.cancelling import cancel_message
     from django_smsgo.services.errors import CancelError
 
     done = 0
     for message in chosen:
         try:
-            outcome = message.cancel()
+            outcome = cancel_message(message)
         except CancelError as exc:
             modeladmin.message_user(
                 request,

@@ -232,7 +232,7 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
 
     def earlier_message(self, key: str, body: str) -> Message | None:
         """The message already sent with this key, if the user may see it; else a 409."""
-        earlier = Message.objects.filter(idempotency_key=key).first()
+        earlier = Message.objects.by_idempotency_key(key)
         if earlier is None:
             return None
         if not self.get_queryset().filter(pk=earlier.pk).exists():

@@ -53,5 +53,13 @@ class BaseBackend:
         """Cancel a scheduled send that is not due yet."""
         raise NotImplementedError
 
+    def reports_after_send(self, msgid: str) -> list[DeliveryStatus]:
+        """Delivery states known as soon as ``msgid`` was accepted, for dispatch to record.
+
+        The gateway tells them later (Phase Two, queries): none here. Test
+        backends simulate delivery at once and return the states they chose.
+        """
+        return []
+
     def close(self) -> None:
         """Release connections; the backend must not be used afterwards."""

@@ -1,10 +1,11 @@
 """Keeps SMS in ``django_smsgo.outbox`` instead of sending them, like Django's ``mail.outbox``.
 
 For a project's own tests: nothing leaves the process, and each number gets a
-simulated delivery report (source ``simulated``) by the rule in
-:mod:`django_smsgo.backends.simulated`, so code that reacts to
-``delivery_report_received`` can be tested too. Scheduled sends get no report
-until a test calls :meth:`LocmemBackend.deliver_due`.
+simulated delivery state by the rule in :mod:`django_smsgo.outcomes`, which
+dispatch records as a delivery report (source ``simulated``) right after the
+send, so code that reacts to ``delivery_report_received`` can be tested too.
+Scheduled sends get no report until a test calls
+:func:`django_smsgo.services.outbox.deliver_due`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from datetime import datetime
 
 from django.utils import timezone
 
-import django_smsgo
 from django_smsgo.backends.base import BaseBackend, SendRequest
 from django_smsgo.backends.simulated import NOT_FINAL, SCHEDULED, fake_msgid, outcome_for
 from django_smsgo.client import CancelResult, DeliveryStatus, SendResult
 from django_smsgo.client.statuses import is_final
 from django_smsgo.client.text import count_segments
+
+#: The state of a number whose scheduled send was cancelled (table 2's word for it).
+CANCELLED = "DELETED"
 
 
 @dataclass
@@ -41,6 +44,15 @@ class OutboxMessage:
     message_id: int | None = None
     cancelled: bool = False
     states: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def due(self) -> bool:
+        """Sent at once, or its schedule has come."""
+        return self.dlvtime is None or self.dlvtime <= timezone.now()
+
+
+#: Every send request the backend received, oldest first; also ``django_smsgo.outbox``.
+outbox: list[OutboxMessage] = []
 
 
 class LocmemBackend(BaseBackend):
@@ -65,12 +77,11 @@ class LocmemBackend(BaseBackend):
             batch_id=request.batch_id,
             message_id=request.message_id,
         )
+        sent.states = dict.fromkeys(sent.numbers, SCHEDULED)
+        if sent.due:
+            deliver(sent)
         with self._lock:
-            django_smsgo.outbox.append(sent)
-        if sent.dlvtime is None or sent.dlvtime <= timezone.now():
-            self._deliver(sent)
-        else:
-            sent.states = dict.fromkeys(sent.numbers, SCHEDULED)
+            outbox.append(sent)
         return SendResult(
             msgid=sent.msgid,
             statuscode=0,
@@ -81,72 +92,72 @@ class LocmemBackend(BaseBackend):
             api_url="locmem:",
         )
 
-    def deliver_due(self) -> int:
-        """Deliver the scheduled sends whose time has come; return how many."""
-        now = timezone.now()
-        due = [
-            sent
-            for sent in list(django_smsgo.outbox)
-            if not sent.cancelled
-            and sent.dlvtime is not None
-            and sent.dlvtime <= now
-            and set(sent.states.values()) == {SCHEDULED}
-        ]
-        for sent in due:
-            self._deliver(sent)
-        return len(due)
-
-    def _deliver(self, sent: OutboxMessage) -> None:
-        from django_smsgo.models import DeliveryReport
-        from django_smsgo.services.reports import record_observation
-
-        for number in sent.numbers:
-            state = outcome_for(number)
-            sent.states[number] = state or NOT_FINAL
-            if state is None:
-                continue
-            record_observation(
-                msgid=sent.msgid,
-                phone=number,
-                statuscode=0,
-                statusstr=state,
-                source=DeliveryReport.Source.SIMULATED,
-                raw={"msgid": sent.msgid, "dstaddr": number, "statusstr": state},
-                batch_id=sent.batch_id,
-            )
-
-    def _find(self, msgid: str) -> OutboxMessage | None:
-        for sent in django_smsgo.outbox:
-            if sent.msgid == msgid:
-                return sent
-        return None
+    def reports_after_send(self, msgid: str) -> list[DeliveryStatus]:
+        sent = find(msgid)
+        if sent is None or not sent.due:
+            return []
+        return final_statuses(sent)
 
     def query_bulk(self, pairs: Iterable[tuple[str, str]]) -> list[DeliveryStatus]:
         answers = []
         for msgid, number in pairs:
-            sent = self._find(msgid)
+            sent = find(msgid)
             state = sent.states.get(number, "UNKNOWN") if sent else "UNKNOWN"
-            answers.append(
-                DeliveryStatus(
-                    msgid=msgid,
-                    number=number,
-                    statuscode=0,
-                    statusstr=state,
-                    is_final=is_final(state),
-                    raw={"msgid": msgid, "phone": number, "statusstr": state},
-                )
-            )
+            answers.append(_status(msgid, number, state))
         return answers
 
     def balance(self) -> int:
         return self.balance_points
 
     def cancel(self, msgid: str) -> CancelResult:
-        sent = self._find(msgid)
-        if sent is None or sent.dlvtime is None or sent.dlvtime <= timezone.now():
+        sent = find(msgid)
+        if sent is None or sent.due:
             return CancelResult(
                 msgid=msgid, statuscode=-1, statusstr="not cancellable", cancelled=False
             )
         sent.cancelled = True
-        sent.states = dict.fromkeys(sent.numbers, "CANCELLED")
+        sent.states = dict.fromkeys(sent.numbers, CANCELLED)
         return CancelResult(msgid=msgid, statuscode=0, statusstr="OK", cancelled=True)
+
+
+def find(msgid: str) -> OutboxMessage | None:
+    """The outbox entry of ``msgid``, or None."""
+    return next((sent for sent in outbox if sent.msgid == msgid), None)
+
+
+def deliver(sent: OutboxMessage) -> None:
+    """Give each number of ``sent`` its simulated state (``ENROUTE`` when it never turns final)."""
+    for number in sent.numbers:
+        sent.states[number] = outcome_for(number) or NOT_FINAL
+
+
+def final_statuses(sent: OutboxMessage) -> list[DeliveryStatus]:
+    """The final states ``sent`` reached, as the gateway would report them."""
+    return [
+        _status(sent.msgid, number, state)
+        for number, state in sent.states.items()
+        if is_final(state)
+    ]
+
+
+def due_sends() -> list[OutboxMessage]:
+    """Scheduled sends whose time has come and that were not delivered or cancelled yet."""
+    return [
+        sent
+        for sent in list(outbox)
+        if not sent.cancelled
+        and sent.dlvtime is not None
+        and sent.due
+        and set(sent.states.values()) == {SCHEDULED}
+    ]
+
+
+def _status(msgid: str, number: str, state: str) -> DeliveryStatus:
+    return DeliveryStatus(
+        msgid=msgid,
+        number=number,
+        statuscode=0,
+        statusstr=state,
+        is_final=is_final(state),
+        raw={"msgid": msgid, "dstaddr": number, "statusstr": state},
+    )

@@ -1,9 +1,9 @@
 """What the console and locmem backends share: fake msgids and a deterministic outcome rule.
 
-The outcome of a number is the bundled simulator's rule on its last two
-digits, so a test can ask for a failure: ``91`` UNDELIV, ``92`` ABSENT, ``93``
-EXPIRED, ``94`` REJECTD, ``95`` DELETED, ``96`` SPAM, ``97`` BLOCK, ``98``
-ACCEPTD, ``99`` never final; any other number is DELIVRD.
+The outcome of a number is the rule of :mod:`django_smsgo.outcomes` (the
+bundled simulator's too), so a test can ask for a failure: ``91`` UNDELIV,
+``92`` ABSENT, ``93`` EXPIRED, ``94`` REJECTD, ``95`` DELETED, ``96`` SPAM,
+``97`` BLOCK, ``98`` ACCEPTD, ``99`` never final; any other number is DELIVRD.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import threading
 import time
 
 # The simulator's rule, so a project's tests and the simulator agree on every number.
-from django_smsgo.simulator.rules import ENROUTE, SCHEDULED, outcome_for_number
+from django_smsgo.outcomes import ENROUTE, SCHEDULED, outcome_for_number
 
 __all__ = ["NOT_FINAL", "SCHEDULED", "fake_msgid", "outcome_for"]
 

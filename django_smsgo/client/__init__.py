@@ -7,6 +7,7 @@ their own.
 
 from django_smsgo.client.encodings import Encoding
 from django_smsgo.client.gateway_client import BACKUP_API_URL, PRIMARY_API_URL, SmsgoClient
+from django_smsgo.client.pending import PendingSend
 from django_smsgo.client.results import CancelResult, DeliveryStatus, SendResult
 from django_smsgo.client.validation import PreparedSend
 
@@ -16,6 +17,7 @@ __all__ = [
     "CancelResult",
     "DeliveryStatus",
     "Encoding",
+    "PendingSend",
     "PreparedSend",
     "SendResult",
     "SmsgoClient",

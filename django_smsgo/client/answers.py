@@ -17,12 +17,15 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from typing import Any
 
+from django_smsgo.client.digits import ForeignDigitError, ascii_digits
+
 Record = dict[str, str]
 
 _KEY_ALIASES = {"cellphone": "phone", "dstaddr": "phone", "points": "point"}
 _PIPE_FIELDS = ("statuscode", "statusstr", "phone", "msgid")
 _TRAILING_COMMA = re.compile(r",(\s*[\]}])")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WHOLE_NUMBER = re.compile(r"[-+]?[0-9]+")
 
 
 class AnswerFormatError(ValueError):
@@ -163,11 +166,20 @@ def _xml_records(text: str) -> list[Record]:
     return records
 
 
-def _int(value: str, name: str) -> int:
+def _digits(value: str, name: str) -> str:
+    """``value`` with full-width digits as ASCII; any other non-ASCII digit is refused."""
     try:
-        return int(value.strip())
-    except ValueError:
-        raise AnswerFormatError(f"{name} {value[:40]!r} is not a whole number") from None
+        return ascii_digits(value.strip())
+    except ForeignDigitError as error:
+        raise AnswerFormatError(f"{name}: {error}") from None
+
+
+def _int(value: str, name: str) -> int:
+    # int() alone would take any Unicode digit and underscores ("1_0").
+    text = _digits(value, name)
+    if not _WHOLE_NUMBER.fullmatch(text):
+        raise AnswerFormatError(f"{name} {value[:40]!r} is not a whole number")
+    return int(text)
 
 
 def _status(record: Record) -> StatusAnswer:
@@ -201,7 +213,7 @@ def parse_send(body: bytes) -> SendAnswer:
         return SendAnswer(answer.statuscode, answer.statusstr)
     if answer.statuscode > 0:
         raise AnswerFormatError(f"statuscode {answer.statuscode} is not in table 1")
-    msgid = answer.get("msgid")
+    msgid = _digits(answer.get("msgid"), "msgid")
     if not (msgid.isdigit() and msgid.isascii()):
         raise AnswerFormatError("a successful send answer has no numeric msgid")
     point = answer.get("point")
@@ -229,8 +241,8 @@ def parse_statuses(body: bytes) -> list[StatusRow]:
             StatusRow(
                 statuscode=answer.statuscode,
                 statusstr=answer.statusstr,
-                phone=answer.get("phone"),
-                msgid=answer.get("msgid"),
+                phone=_digits(answer.get("phone"), "phone"),
+                msgid=_digits(answer.get("msgid"), "msgid"),
                 raw=record,
             )
         )

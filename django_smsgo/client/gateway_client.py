@@ -10,11 +10,17 @@ Failover to the backup host happens only where it cannot send an SMS twice:
   NOT tried;
 * query, bulk query and balance only read: any transport failure or ``-10``
   moves on to the backup host.
+
+:meth:`SmsgoClient.start_send` splits a send in two: it connects and writes
+the request (trying the backup when the primary surely did not take it) and
+returns a :class:`~django_smsgo.client.pending.PendingSend`, whose ``result()``
+reads the answer. Several sends can be in flight at once, one connection each.
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import TracebackType
@@ -22,20 +28,26 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from django_smsgo.client import answers
-from django_smsgo.client.answers import AnswerFormatError, StatusRow
+from django_smsgo.client.answers import AnswerFormatError
 from django_smsgo.client.encodings import Encoding
-from django_smsgo.client.numbers import chunked, normalize_number
+from django_smsgo.client.numbers import Number, NumberInput, chunked, normalize_number
+from django_smsgo.client.outcomes import (
+    Outcome,
+    gateway_refusal,
+    match_rows,
+    request_refusal,
+    status_of,
+)
+from django_smsgo.client.pending import PendingSend
 from django_smsgo.client.redaction import install_redaction
 from django_smsgo.client.results import CancelResult, DeliveryStatus, SendResult
-from django_smsgo.client.statuses import is_final
-from django_smsgo.client.transport import Answer, Credentials, Fault, build_session, exchange
+from django_smsgo.client.transport import Answer, Credentials, Exchange, Fault, Transport
 from django_smsgo.client.validation import PreparedSend, check_msgid, validate_send
 from django_smsgo.exceptions import (
     AuthorizationError,
     GatewayError,
     SendFailedError,
     SmsgoConfigurationError,
-    SmsgoError,
     TransportError,
     UnparsableAnswerError,
 )
@@ -68,24 +80,13 @@ def _base_url(name: str, url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-class _Outcome:
-    """What one attempt gave: a value, or an error to raise (outside any except block)."""
-
-    __slots__ = ("error", "failover", "value")
-
-    def __init__(
-        self, value: object = None, error: SmsgoError | None = None, failover: bool = False
-    ) -> None:
-        self.value = value
-        self.error = error
-        self.failover = failover
-
-
 class SmsgoClient:
     """A client of the smsgo HTTP API 6.1. Plain Python: no Django needed.
 
-    One pooled keep-alive session per client; thread-safe for concurrent
-    calls. Close it with :meth:`close` or use it as a context manager.
+    One keep-alive connection pool per host (at most ``pool_size``
+    connections each); thread-safe for concurrent calls. https verifies
+    certificates against the system's CAs unless ``ssl_context`` says
+    otherwise. Close it with :meth:`close` or use it as a context manager.
     """
 
     def __init__(
@@ -98,18 +99,31 @@ class SmsgoClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         pool_size: int = 10,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if not username or not password:
             raise SmsgoConfigurationError("an smsgo username and password are both needed")
         if connect_timeout <= 0 or read_timeout <= 0:
             raise SmsgoConfigurationError("connect_timeout and read_timeout must be positive")
+        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1:
+            raise SmsgoConfigurationError(
+                f"pool_size must be a whole number >= 1, got {pool_size!r}"
+            )
+        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
+            raise SmsgoConfigurationError("ssl_context must be an ssl.SSLContext")
         self._credentials = Credentials(username, password)
         install_redaction(password)
         self.api_url = _base_url("api_url", api_url)
         backup = _base_url("backup_api_url", backup_api_url) if backup_api_url else None
         self.backup_api_url = backup if backup != self.api_url else None
         self.timeout = (float(connect_timeout), float(read_timeout))
-        self._session = build_session(pool_size)
+        self._transport = Transport(
+            self._credentials,
+            connect_timeout=self.timeout[0],
+            read_timeout=self.timeout[1],
+            pool_size=pool_size,
+            ssl_context=ssl_context,
+        )
 
     def __repr__(self) -> str:
         return (
@@ -124,8 +138,8 @@ class SmsgoClient:
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        """Close the pooled connections; the client must not be used afterwards."""
-        self._session.close()
+        """Close the idle pooled connections (those in use close once their answer is read)."""
+        self._transport.close()
 
     def __enter__(self) -> SmsgoClient:
         return self
@@ -142,7 +156,7 @@ class SmsgoClient:
 
     def validate_send(
         self,
-        numbers: str | Iterable[str],
+        numbers: NumberInput,
         body: str,
         *,
         encoding: Encoding | str | None = None,
@@ -166,7 +180,7 @@ class SmsgoClient:
 
     def send(
         self,
-        numbers: str | Iterable[str],
+        numbers: NumberInput,
         body: str,
         *,
         encoding: Encoding | str | None = None,
@@ -199,13 +213,45 @@ class SmsgoClient:
         return self.send_prepared(prepared)
 
     def send_prepared(self, prepared: PreparedSend) -> SendResult:
-        """Send a request :meth:`validate_send` returned."""
+        """Send a request :meth:`validate_send` returned (:meth:`start_send`, then its result)."""
+        return self.start_send(prepared).result()
 
-        def read(answer: Answer) -> _Outcome:
+    def start_send(self, prepared: PreparedSend) -> PendingSend:
+        """Connect and write a send request; the answer is read by ``result()`` of the return.
+
+        Takes an idle keep-alive connection to the primary host or opens one
+        (at most ``pool_size`` per host; waits up to ``connect_timeout`` for
+        one to come free). Raises
+        :class:`~django_smsgo.exceptions.GatewayUnreachableError` only when the
+        request surely did not leave, after trying the backup host when one
+        is configured; once a byte may have left it returns, and every later
+        failure is raised by :meth:`PendingSend.result`.
+        """
+        if not isinstance(prepared, PreparedSend):
+            raise TypeError("start_send() takes the PreparedSend that validate_send() returned")
+        params = prepared.params()
+        started = self._transport.start(self.api_url, SEND, params)
+        if isinstance(started, Exchange):
+            return PendingSend(self, prepared, started)
+        first = Outcome(error=started.error(), failover=started.host_failed)
+        if self.backup_api_url and first.failover:
+            self._log_failover(SEND, self.api_url, first)
+            second = self._transport.start(self.backup_api_url, SEND, params)
+            if isinstance(second, Exchange):
+                return PendingSend(self, prepared, second, first)
+        assert first.error is not None
+        raise first.error
+
+    def _complete_send(
+        self, exchange: Exchange, prepared: PreparedSend, first: Outcome | None
+    ) -> Outcome:
+        """Read a send's answer (:meth:`PendingSend.result`), with the -10 failover."""
+
+        def read(answer: Answer) -> Outcome:
             parsed = answers.parse_send(answer.body)
             if parsed.statuscode < 0:
-                return _gateway_refusal(parsed.statuscode, parsed.statusstr, answer.api_url)
-            return _Outcome(
+                return gateway_refusal(parsed.statuscode, parsed.statusstr, answer.api_url)
+            return Outcome(
                 SendResult(
                     msgid=parsed.msgid,
                     statuscode=parsed.statuscode,
@@ -217,35 +263,32 @@ class SmsgoClient:
                 )
             )
 
-        result = self._call(SEND, prepared.params(), read, read_only=False)
-        assert isinstance(result, SendResult)
-        logger.info(
-            "smsgo took msgid %s for %d number(s) on %s",
-            result.msgid,
-            len(result.numbers),
-            result.api_url,
-        )
-        return result
+        outcome = self._finish(exchange, read)
+        if first is not None:
+            # Already on the backup: when it did not take the request either,
+            # the primary's error is the one to report.
+            return first if outcome.error is not None and outcome.failover else outcome
+        return self._failover(outcome, SEND, prepared.params(), read, read_only=False)
 
-    def query(self, msgid: str, number: str) -> DeliveryStatus:
+    def query(self, msgid: str, number: Number) -> DeliveryStatus:
         """The state of one receiver (``query.asp``)."""
         msgid = check_msgid(msgid)
         number = normalize_number(number)
 
-        def read(answer: Answer) -> _Outcome:
+        def read(answer: Answer) -> Outcome:
             rows = answers.parse_statuses(answer.body)
-            refusal = _request_refusal(rows, answer.api_url)
+            refusal = request_refusal(rows, answer.api_url)
             if refusal is not None:
                 return refusal
             row = next((row for row in rows if row.phone == number), rows[0])
-            return _Outcome(_status(row, msgid, number))
+            return Outcome(status_of(row, msgid, number))
 
         result = self._call(QUERY, {"msgid": msgid, "dstaddr": number}, read, read_only=True)
         assert isinstance(result, DeliveryStatus)
         return result
 
     def query_bulk(
-        self, pairs: Iterable[tuple[str, str]], *, batch_size: int = QUERY_BULK_SIZE
+        self, pairs: Iterable[tuple[str, Number]], *, batch_size: int = QUERY_BULK_SIZE
     ) -> list[DeliveryStatus]:
         """The state of each (msgid, number) pair (``queryBulk.asp``, ``batch_size`` a request)."""
         checked = [(check_msgid(msgid), normalize_number(number)) for msgid, number in pairs]
@@ -260,12 +303,12 @@ class SmsgoClient:
             "dstaddr": ",".join(number for _, number in batch),
         }
 
-        def read(answer: Answer) -> _Outcome:
+        def read(answer: Answer) -> Outcome:
             rows = answers.parse_statuses(answer.body)
-            refusal = _request_refusal(rows, answer.api_url)
+            refusal = request_refusal(rows, answer.api_url)
             if refusal is not None:
                 return refusal
-            return _Outcome(_match_rows(rows, batch))
+            return Outcome(match_rows(rows, batch))
 
         result = self._call(QUERY_BULK, params, read, read_only=True)
         assert isinstance(result, list)
@@ -274,11 +317,11 @@ class SmsgoClient:
     def balance(self) -> int:
         """The account's balance in points (``query_point.asp``, asked as JSON)."""
 
-        def read(answer: Answer) -> _Outcome:
+        def read(answer: Answer) -> Outcome:
             status, points = answers.parse_balance(answer.body)
             if points is None:
-                return _gateway_refusal(status.statuscode, status.statusstr, answer.api_url)
-            return _Outcome(points)
+                return gateway_refusal(status.statuscode, status.statusstr, answer.api_url)
+            return Outcome(points)
 
         result = self._call(BALANCE, {"rtype": "JSON"}, read, read_only=True)
         assert isinstance(result, int)
@@ -293,14 +336,14 @@ class SmsgoClient:
         """
         msgid = check_msgid(msgid)
 
-        def read(answer: Answer) -> _Outcome:
+        def read(answer: Answer) -> Outcome:
             status = answers.parse_cancel(answer.body)
             code = status.statuscode
             if code == SendFailedError.code:
-                return _gateway_refusal(code, status.statusstr, answer.api_url)
+                return gateway_refusal(code, status.statusstr, answer.api_url)
             if code == AuthorizationError.code:
-                return _Outcome(error=GatewayError.from_code(code, status.statusstr))
-            return _Outcome(
+                return Outcome(error=GatewayError.from_code(code, status.statusstr))
+            return Outcome(
                 CancelResult(
                     msgid=status.get("msgid") if code == 0 and status.get("msgid") else msgid,
                     statuscode=code,
@@ -321,102 +364,72 @@ class SmsgoClient:
 
     # ------------------------------------------------------------------ one call, with failover
 
-    def _hosts(self) -> list[str]:
-        return [self.api_url] + ([self.backup_api_url] if self.backup_api_url else [])
-
     def _attempt(
         self,
         api_url: str,
         endpoint: str,
         params: dict[str, str],
-        read: Callable[[Answer], _Outcome],
-    ) -> _Outcome:
-        answer = exchange(self._session, api_url, endpoint, params, self._credentials, self.timeout)
+        read: Callable[[Answer], Outcome],
+    ) -> Outcome:
+        started = self._transport.start(api_url, endpoint, params)
+        if isinstance(started, Fault):  # surely not sent
+            return Outcome(error=started.error(), failover=started.host_failed)
+        return self._finish(started, read)
+
+    def _finish(self, exchange: Exchange, read: Callable[[Answer], Outcome]) -> Outcome:
+        answer = exchange.finish()
         if isinstance(answer, Fault):
-            return _Outcome(error=answer.error(), failover=not answer.reached)
+            return Outcome(error=answer.error(), failover=not answer.reached)
         try:
             return read(answer)
         except AnswerFormatError as error:
             reason = str(error)
-        return _Outcome(
-            error=UnparsableAnswerError(api_url, reason, excerpt=answer.excerpt), failover=False
+        return Outcome(
+            error=UnparsableAnswerError(answer.api_url, reason, excerpt=answer.excerpt),
+            failover=False,
+        )
+
+    def _failover(
+        self,
+        first: Outcome,
+        endpoint: str,
+        params: dict[str, str],
+        read: Callable[[Answer], Outcome],
+        *,
+        read_only: bool,
+    ) -> Outcome:
+        """``first`` (the primary's outcome), or the backup's when the rules allow trying it."""
+        if first.error is None or not self.backup_api_url:
+            return first
+        if not (first.failover or (read_only and isinstance(first.error, TransportError))):
+            return first
+        self._log_failover(endpoint, self.api_url, first)
+        second = self._attempt(self.backup_api_url, endpoint, params, read)
+        # When the backup surely did not take the request either, the primary's
+        # error says more (e.g. its -10 rather than "unreachable").
+        if second.error is not None and second.failover:
+            return first
+        return second
+
+    def _log_failover(self, endpoint: str, api_url: str, outcome: Outcome) -> None:
+        logger.warning(
+            "%s on %s failed (%s); trying the backup host %s",
+            endpoint,
+            api_url,
+            type(outcome.error).__name__,
+            self.backup_api_url,
         )
 
     def _call(
         self,
         endpoint: str,
         params: dict[str, str],
-        read: Callable[[Answer], _Outcome],
+        read: Callable[[Answer], Outcome],
         *,
         read_only: bool,
     ) -> object:
-        first: _Outcome | None = None
-        outcome = _Outcome()
-        for api_url in self._hosts():
-            outcome = self._attempt(api_url, endpoint, params, read)
-            if outcome.error is None:
-                return outcome.value
-            failover = outcome.failover or (read_only and _is_transport(outcome.error))
-            if first is None:
-                first = outcome
-                if failover and self.backup_api_url:
-                    logger.warning(
-                        "%s on %s failed (%s); trying the backup host %s",
-                        endpoint,
-                        api_url,
-                        type(outcome.error).__name__,
-                        self.backup_api_url,
-                    )
-                    continue
-            break
-        # When the backup surely did not take the request either, the primary's
-        # error says more (e.g. its -10 rather than "unreachable").
-        if first is not None and outcome is not first and outcome.failover:
-            outcome = first
-        assert outcome.error is not None
-        raise outcome.error
-
-
-def _is_transport(error: SmsgoError) -> bool:
-    return isinstance(error, TransportError)
-
-
-def _gateway_refusal(code: int, text: str, api_url: str) -> _Outcome:
-    error = GatewayError.from_code(code, text, api_url=api_url)
-    # -10 "send fail" is the gateway's own word that nothing was sent.
-    return _Outcome(error=error, failover=isinstance(error, SendFailedError))
-
-
-def _request_refusal(rows: list[StatusRow], api_url: str) -> _Outcome | None:
-    """A refusal of the whole query: one negative row that names no receiver."""
-    if len(rows) == 1 and rows[0].statuscode < 0 and not rows[0].phone:
-        return _gateway_refusal(rows[0].statuscode, rows[0].statusstr, api_url)
-    return None
-
-
-def _status(row: StatusRow, msgid: str, number: str) -> DeliveryStatus:
-    return DeliveryStatus(
-        msgid=row.msgid or msgid,
-        number=row.phone or number,
-        statuscode=row.statuscode,
-        statusstr=row.statusstr,
-        is_final=is_final(row.statusstr) and row.statuscode >= 0,
-        raw=dict(row.raw),
-    )
-
-
-def _match_rows(rows: list[StatusRow], batch: list[tuple[str, str]]) -> list[DeliveryStatus]:
-    """Each row with its (msgid, number) pair: by its own msgid, else by position or number."""
-    if all(row.msgid for row in rows):
-        return [_status(row, row.msgid, row.phone) for row in rows]
-    if len(rows) == len(batch):
-        return [
-            _status(row, msgid, number) for row, (msgid, number) in zip(rows, batch, strict=True)
-        ]
-    matched = []
-    for row in rows:
-        candidates = [pair for pair in batch if pair[1] == row.phone]
-        if len(candidates) != 1:
-            raise AnswerFormatError("a status row names no msgid and cannot be matched")
-        matched.append(_status(row, *candidates[0]))
-    return matched
+        first = self._attempt(self.api_url, endpoint, params, read)
+        outcome = self._failover(first, endpoint, params, read, read_only=read_only)
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.value

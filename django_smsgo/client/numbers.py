@@ -5,6 +5,10 @@ Taiwanese mobile number (``0912-345-678``, ``(0912)345678``, ``+886 912 345 678`
 ``886912345678``) is normalised to that. International numbers are sent as
 ``+<country code><number>`` and must be valid mobile-capable numbers for the
 ``phonenumbers`` library.
+
+A number may also be given as a ``phonenumbers.PhoneNumber`` (which
+django-phonenumber-field's ``PhoneNumber`` is a subclass of): it is formatted
+to E.164 and then follows the same rules, so ``+8869…`` becomes ``09…``.
 """
 
 from __future__ import annotations
@@ -15,35 +19,60 @@ from typing import TypeVar
 
 import phonenumbers
 
+from django_smsgo.client.digits import ForeignDigitError, ascii_digits
 from django_smsgo.exceptions import InvalidNumberError, TooManyNumbersError
 
 #: The gateway takes at most this many receivers in one send request.
 MAX_NUMBERS_PER_REQUEST = 50
 
-_DOMESTIC = re.compile(r"09\d{8}")
+_DOMESTIC = re.compile(r"09[0-9]{8}")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 # Separators people type inside a number; anything else is an error.
 _SEPARATORS = re.compile(r"[\s\-.()/\u00a0\u3000]")
 # A Taiwanese mobile written with the country code but without "+" (E.164 as
 # many CRMs store it). Unambiguous: domestic numbers always start with 0.
-_TW_WITHOUT_PLUS = re.compile(r"886(9\d{8})")
+_TW_WITHOUT_PLUS = re.compile(r"886(9[0-9]{8})")
 _MOBILE_TYPES = frozenset(
     {
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     }
 )
-_LIST_SEPARATORS = re.compile(r"[,;\n]")
+# The full-width comma and semicolon and the ideographic comma are what a
+# Chinese input method types between the numbers of a list.
+_LIST_SEPARATORS = re.compile(r"[,;\n，；、]")
 
 T = TypeVar("T")
+
+#: One receiver: text, or a parsed ``phonenumbers.PhoneNumber``.
+Number = str | phonenumbers.PhoneNumber
+#: What a list of receivers may be given as: one string (numbers separated by
+#: commas, semicolons or new lines), one ``PhoneNumber``, or an iterable of both.
+NumberInput = str | phonenumbers.PhoneNumber | Iterable[Number]
 
 
 class _Invalid(Exception):
     """Why one number is invalid (internal: collected into InvalidNumberError)."""
 
 
+def _from_phone_number(number: phonenumbers.PhoneNumber) -> str:
+    if number.country_code is None or number.national_number is None:
+        raise _Invalid("the PhoneNumber holds no number")
+    if number.extension:
+        raise _Invalid("a number with an extension cannot receive SMS")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def _normalize(value: object) -> str:
+    if isinstance(value, phonenumbers.PhoneNumber):
+        value = _from_phone_number(value)
     if not isinstance(value, str):
         raise _Invalid("a number must be given as text (an integer loses the leading 0 of 09…)")
+    try:
+        # Before anything else, so that a full-width spelling is the same number.
+        value = ascii_digits(value)
+    except ForeignDigitError as error:
+        raise _Invalid(str(error)) from None
     compact = _SEPARATORS.sub("", value)
     if not compact:
         raise _Invalid("the number is empty")
@@ -52,7 +81,7 @@ def _normalize(value: object) -> str:
         compact = "+" + compact[2:]
     if compact.startswith("+"):
         return _international(compact)
-    if not compact.isdigit():
+    if not _ASCII_DIGITS.fullmatch(compact):
         raise _Invalid("a number may hold only digits, spaces, dashes, dots and brackets")
     if _DOMESTIC.fullmatch(compact):
         return compact
@@ -63,7 +92,7 @@ def _normalize(value: object) -> str:
 
 
 def _international(compact: str) -> str:
-    if not compact[1:].isdigit():
+    if not _ASCII_DIGITS.fullmatch(compact[1:]):
         raise _Invalid("after + only digits may follow (country code and number)")
     try:
         parsed = phonenumbers.parse(compact, None)
@@ -81,8 +110,10 @@ def _international(compact: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def normalize_number(value: str) -> str:
+def normalize_number(value: Number) -> str:
     """``value`` in the form the gateway takes: ``09xxxxxxxx`` or ``+<country><number>``.
+
+    ``value`` is text or a ``phonenumbers.PhoneNumber`` (formatted to E.164 first).
 
     Raises :class:`~django_smsgo.exceptions.InvalidNumberError` (a ``ValueError``)
     naming the value and the rule it breaks.
@@ -94,17 +125,21 @@ def normalize_number(value: str) -> str:
     raise InvalidNumberError([(value, reason)])
 
 
-def normalize_numbers(values: str | Iterable[str]) -> tuple[str, ...]:
+def normalize_numbers(values: NumberInput) -> tuple[str, ...]:
     """Every number normalised, repeats dropped (first one kept), order kept.
 
-    ``values`` is an iterable of numbers or one string of numbers separated by
-    commas, semicolons or new lines. Every invalid number is reported in one
+    ``values`` is an iterable of numbers (text or ``phonenumbers.PhoneNumber``,
+    mixed), one ``PhoneNumber``, or one string of numbers separated by
+    commas, semicolons or new lines (full-width ``，`` ``；`` and ``、`` too).
+    Every invalid number is reported in one
     :class:`~django_smsgo.exceptions.InvalidNumberError`, each with its reason.
     A list may be longer than one request takes; see :func:`chunked`.
     """
     items: list[object]
     if isinstance(values, str):
         items = [part for part in _LIST_SEPARATORS.split(values) if part.strip()]
+    elif isinstance(values, phonenumbers.PhoneNumber):
+        items = [values]
     else:
         items = list(values)
     if not items:

@@ -1,10 +1,12 @@
 """Keeps the account password, and the vendor's callback URLs, out of log lines.
 
-The gateway only speaks GET, so the password travels in the query string;
-``urllib3.connectionpool`` logs every request line (query string included) at
-DEBUG. A filter on urllib3's and requests' loggers rewrites such records before
-any handler sees them. The ``response`` and ``replyurl`` parameters are masked
-too: a vendor's callback URLs usually carry a secret of their own.
+The gateway only speaks GET, so the password travels in the query string. The
+client's transport logs its request line with the password and callback URLs
+already masked; this filter is the second line of defence, on the client's own
+logger and on urllib3's and requests' (which log whole request lines at DEBUG,
+should an application call the gateway with them). The ``response`` and
+``replyurl`` parameters are masked too: a vendor's callback URLs usually carry
+a secret of their own.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from collections.abc import Sized
 
 from django_smsgo.client.encodings import Encoding
 from django_smsgo.exceptions import (
+    ControlCharacterError,
     EmptyBodyError,
     MessageTooLongError,
     SmsgoValidationError,
@@ -43,6 +44,27 @@ SMS_PER_REPLY_POINT = 10
 
 # Places after which a text reads well when cut (besides whitespace).
 _PUNCTUATION = frozenset(",.;:!?)]}，。、；：！？）」』】…")
+
+
+def is_control(char: str) -> bool:
+    """C0 (U+0000-U+001F), DEL and C1 (U+0080-U+009F): characters that print nothing."""
+    code = ord(char)
+    return code < 0x20 or 0x7F <= code <= 0x9F
+
+
+def check_control_characters(text: str) -> None:
+    """Raise :class:`ControlCharacterError` for any control character but ``\\n`` and ``\\r``.
+
+    A handset shows such characters as boxes or acts on them (ESC sequences,
+    NUL ends the text for some gateways); line breaks are the only ones a
+    text needs.
+    """
+    found = [
+        (index, char) for index, char in enumerate(text) if is_control(char) and char not in "\n\r"
+    ]
+    if found:
+        index, char = found[0]
+        raise ControlCharacterError(text, char, index, len(found))
 
 
 def count_characters(text: str) -> int:

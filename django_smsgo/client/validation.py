@@ -8,18 +8,27 @@ value and the rule. Nothing here touches the network.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
+from django_smsgo.client.digits import RULE as DIGITS_RULE
+from django_smsgo.client.digits import ForeignDigitError, ascii_digits
 from django_smsgo.client.encodings import Encoding
-from django_smsgo.client.numbers import check_request_size, is_international, normalize_numbers
+from django_smsgo.client.numbers import (
+    NumberInput,
+    check_request_size,
+    is_international,
+    normalize_numbers,
+)
 from django_smsgo.client.text import (
     LONG_LIMIT,
+    check_control_characters,
     count_characters,
     estimate_points,
     fit_encoding,
+    is_control,
 )
 from django_smsgo.exceptions import (
     InvalidMsgidError,
@@ -34,6 +43,7 @@ TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
 DLVTIME_FORMAT = "%Y/%m/%d %H:%M:%S"
 REPLYURL_MAX_LENGTH = 300
 REPLYDAYS_MAX = 30
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -95,28 +105,49 @@ def format_dlvtime(moment: datetime) -> str:
 
 
 def check_msgid(msgid: object) -> str:
-    """``msgid`` as text: the gateway's message ids are positive whole numbers."""
+    """``msgid`` as ASCII text: the gateway's message ids are whole numbers.
+
+    Full-width digits are read as ASCII ones; any other kind of digit is refused.
+    """
     text = (
         str(msgid).strip() if isinstance(msgid, str | int) and not isinstance(msgid, bool) else ""
     )
-    if not text.isdigit() or not text.isascii():
-        raise InvalidMsgidError(msgid, "a msgid is the gateway's numeric message id")
+    rule = f"a msgid is the gateway's numeric message id: {DIGITS_RULE}"
+    try:
+        text = ascii_digits(text)
+    except ForeignDigitError as error:
+        raise InvalidMsgidError(msgid, rule, f"Invalid msgid {msgid!r}: {error}.") from None
+    if not _ASCII_DIGITS.fullmatch(text):
+        raise InvalidMsgidError(msgid, rule)
     return text
 
 
 def _check_url(name: str, value: object, max_length: int | None = None) -> str:
+    """``value`` when it is an absolute http(s) URL with a host, without spaces or controls."""
     # Callback URLs carry a signature in their path: the message names the
     # option and the rule, never the URL itself.
     rule = ""
     if not isinstance(value, str):
         rule = f"{name} must be a URL given as text"
-    elif urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
-        rule = f"{name} must be an absolute http:// or https:// URL"
+    elif any(char.isspace() or is_control(char) for char in value):
+        # urlsplit() silently drops tabs and new lines, so check before it.
+        rule = f"{name} must hold no spaces or control characters"
+    elif not _is_web_url(value):
+        rule = f"{name} must be an absolute http:// or https:// URL with a host name"
     elif max_length is not None and len(value) > max_length:
         rule = f"{name} has {len(value)} characters; the gateway takes at most {max_length}"
     if rule:
         raise OptionNotAllowedError(value, rule, f"Invalid {name}: {rule}.")
     return str(value)
+
+
+def _is_web_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(hostname)
 
 
 def _check_schedule(dlvtime: datetime, now: datetime | None) -> datetime:
@@ -143,8 +174,8 @@ def _check_options(
     if encoding is Encoding.PUSH:
         if not wapurl:
             raise OptionNotAllowedError(wapurl, "PUSH needs a wapurl (the link the push opens)")
-        if not isinstance(wapurl, str):
-            raise OptionNotAllowedError(wapurl, "wapurl must be given as text")
+        # The handset opens the link: only a web page, never javascript:, data:, file:…
+        _check_url("wapurl", wapurl)
         if count_characters(body + wapurl) > LONG_LIMIT:
             raise MessageTooLongError(
                 body, "a WAP push title and wapurl together hold at most 330 characters"
@@ -169,7 +200,7 @@ def _check_options(
 
 
 def validate_send(
-    numbers: str | Iterable[str],
+    numbers: NumberInput,
     body: str,
     *,
     encoding: Encoding | str | None = None,
@@ -189,6 +220,7 @@ def validate_send(
     """
     if not isinstance(body, str):
         raise OptionNotAllowedError(body, "the text must be a string")
+    check_control_characters(body)
     normalised = normalize_numbers(numbers)
     check_request_size(normalised)
     chosen = fit_encoding(body, encoding)

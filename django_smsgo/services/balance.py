@@ -9,6 +9,7 @@ from django.db import transaction
 from django_smsgo.backends import BaseBackend, get_backend
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import BalanceSnapshot
+from django_smsgo.services import locks
 from django_smsgo.signals import balance_low
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def refresh_balance(*, backend: BaseBackend | None = None) -> BalanceSnapshot:
     """
     points = (backend or get_backend()).balance()
     threshold = int(smsgo_settings.LOW_BALANCE_THRESHOLD or 0)
-    with transaction.atomic():
+    with locks.writing():
         snapshot = BalanceSnapshot.objects.create(points=points)
         if points < threshold:
             logger.warning("The smsgo balance is %s points, below %s.", points, threshold)

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from django_smsgo.backends import BaseBackend, get_backend
@@ -24,9 +23,26 @@ from django_smsgo.exceptions import GatewayError, TransportError
 from django_smsgo.models import Batch, Message, Recipient
 from django_smsgo.reasons import Reason
 from django_smsgo.services.errors import MessageNotCancellable
-from django_smsgo.services.states import TERMINAL, settle, transition
+from django_smsgo.services.states import batch as batch_state
+from django_smsgo.services.states import recipient as recipient_state
+from django_smsgo.services.states.message import TERMINAL, settle, transition
 
 logger = logging.getLogger(__name__)
+
+S = Message.Status
+
+
+def can_cancel(message: Message, *, now: datetime | None = None) -> bool:
+    """Whether :func:`cancel_message` can cancel something of ``message`` now.
+
+    A message not sent yet (a draft, queued, the unclaimed rest of one being
+    sent), or scheduled at the gateway for a time still to come. The admin and
+    the API offer cancelling by this rule.
+    """
+    if message.status in (S.DRAFT, S.QUEUED, S.SENDING):
+        return True
+    now = now or timezone.now()
+    return message.status == S.SCHEDULED and message.send_at is not None and message.send_at > now
 
 
 @dataclass
@@ -85,12 +101,12 @@ def cancel_message(message: Message, *, backend: BaseBackend | None = None) -> C
         raise MessageNotCancellable(
             f"Message {message.pk} cannot be cancelled: {when} and the gateway has it."
         )
-    if Batch.objects.filter(message=message, state=Batch.State.CLAIMED).exists():
+    if Batch.objects.filter(message=message).in_flight().exists():
         logger.warning(
             "Message %s is being sent right now; only what is not claimed yet can be cancelled.",
             message.pk,
         )
-    outcome.cancelled_locally = _cancel_unclaimed(message)
+    outcome.cancelled_locally = recipient_state.cancel_unclaimed(message, now=now)
     for batch in submitted:
         outcome.batches.append(_cancel_batch(message, batch, backend or get_backend()))
     for entry in outcome.batches:
@@ -104,18 +120,6 @@ def cancel_message(message: Message, *, backend: BaseBackend | None = None) -> C
     return outcome
 
 
-def _cancel_unclaimed(message: Message) -> int:
-    now = timezone.now()
-    return Recipient.objects.filter(
-        message=message, status=Recipient.Status.QUEUED, batch__isnull=True
-    ).update(
-        status=Recipient.Status.CANCELLED,
-        reason_code=Reason.CANCELLED,
-        final_at=now,
-        updated_at=now,
-    )
-
-
 def _cancel_batch(message: Message, batch: Batch, backend: BaseBackend) -> BatchCancel:
     phones = list(batch.recipients.values_list("phone", flat=True))
     try:
@@ -125,22 +129,7 @@ def _cancel_batch(message: Message, batch: Batch, backend: BaseBackend) -> Batch
         logger.warning("Cancel of msgid %s failed: %s", batch.msgid, exc)
         return BatchCancel(batch.pk, batch.msgid, False, code, str(exc), phones)
     if answer.cancelled:
-        now = timezone.now()
-        with transaction.atomic():
-            if Batch.objects.filter(pk=batch.pk, state=Batch.State.SUBMITTED).update(
-                state=Batch.State.CANCELLED, reason_code=Reason.CANCELLED_AT_GATEWAY
-            ):
-                Recipient.objects.filter(
-                    batch=batch, status__in=(Recipient.Status.SUBMITTED, Recipient.Status.QUEUED)
-                ).update(
-                    status=Recipient.Status.CANCELLED,
-                    reason_code=Reason.CANCELLED_AT_GATEWAY,
-                    final_at=now,
-                    updated_at=now,
-                )
-                Message.objects.filter(pk=message.pk).update(
-                    points_charged=F("points_charged") - (batch.points or 0)
-                )
+        batch_state.cancelled_at_gateway(batch, now=timezone.now())
     return BatchCancel(
         batch.pk, batch.msgid, answer.cancelled, answer.statuscode, answer.statusstr, phones
     )
@@ -148,7 +137,7 @@ def _cancel_batch(message: Message, batch: Batch, backend: BaseBackend) -> Batch
 
 def _settle_after_cancel(message: Message) -> str:
     message.refresh_from_db()
-    if message.status in (Message.Status.DRAFT, Message.Status.QUEUED):
+    if message.status in (S.DRAFT, S.QUEUED):
         open_left = Recipient.objects.filter(
             message=message, status__in=(Recipient.Status.QUEUED, Recipient.Status.SUBMITTED)
         ).exists()

@@ -1,8 +1,9 @@
 """What a send would cost, before anything is stored: the admin's live counter and the API.
 
-Built only from the client's text and number rules (``client.text`` and
-``client.numbers``), so an estimate and the send that follows can never
-disagree on encoding, segments or points.
+Built on the very functions :func:`~django_smsgo.services.sending.send_sms`
+validates with (:mod:`django_smsgo.services.validation`), so an estimate and
+the send that follows can never disagree on encoding, segments or points (a
+property test holds them to it).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django_smsgo.client.encodings import Encoding
-from django_smsgo.client.numbers import chunked, normalize_number
-from django_smsgo.client.text import count_characters, count_segments, estimate_points, fit_encoding
+from django_smsgo.client.numbers import normalize_number
+from django_smsgo.client.text import count_characters
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import InvalidNumberError, SmsgoValidationError
+from django_smsgo.services import validation
 
 # How a single string lists several numbers (as normalize_numbers reads it).
 _LIST_SEPARATORS = re.compile(r"[,;\n]")
@@ -66,8 +68,10 @@ def estimate(
     valid, invalid = _sort_numbers(to)
     characters = count_characters(body)
     try:
-        chosen = fit_encoding(body, encoding or smsgo_settings.DEFAULT_ENCODING)
-        segments = count_segments(body, chosen, wapurl=wap_url or "")
+        chosen = validation.choose_encoding(
+            body, encoding or smsgo_settings.DEFAULT_ENCODING, wap_url
+        )
+        segments = validation.segments_of(body, chosen, wap_url)
     except SmsgoValidationError as exc:
         return Estimate(
             encoding=_known_encoding(encoding),
@@ -78,12 +82,11 @@ def estimate(
             points=0,
             text_error=str(exc),
         )
-    points = sum(
-        estimate_points(body, len(request), chosen, wapurl=wap_url or "", with_reply=reply)
-        for request in chunked(valid)
+    points = validation.estimate_points(
+        len(valid), body, chosen, wap_url=wap_url or "", reply=reply
     )
     return Estimate(
-        encoding=chosen.value,
+        encoding=chosen,
         characters=characters,
         segments=segments,
         valid_numbers=len(valid),

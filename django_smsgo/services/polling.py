@@ -21,9 +21,9 @@ from django_smsgo.backends import BaseBackend, get_backend
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import GatewayError, TransportError
 from django_smsgo.models import DeliveryReport, Message, Recipient
-from django_smsgo.reasons import Reason
-from django_smsgo.services.reports import normalise_state, record_observation
-from django_smsgo.services.states import settle
+from django_smsgo.services.reports import record_observation
+from django_smsgo.services.states import recipient as recipient_state
+from django_smsgo.services.states.message import settle
 
 logger = logging.getLogger(__name__)
 
@@ -95,9 +95,9 @@ def poll_delivery_status(
                     "Query answer for unknown pair %s/%s ignored.", answer.msgid, answer.number
                 )
                 continue
-            if normalise_state(answer.statusstr) == normalise_state(pending.known) and not (
-                pending.uncertain
-            ):
+            if recipient_state.normalise_state(answer.statusstr) == recipient_state.normalise_state(
+                pending.known
+            ) and not (pending.uncertain):
                 continue  # nothing new: no report row per unchanged poll
             report = record_observation(
                 msgid=pending.msgid,
@@ -170,12 +170,8 @@ def give_up_stale(now: datetime | None = None) -> int:
         status=Recipient.Status.SUBMITTED, submitted_at__lt=cutoff
     ).filter(Q(message__send_at__isnull=True) | Q(message__send_at__lt=cutoff))
     message_ids = set(stale.values_list("message_id", flat=True).distinct())
-    count = Recipient.objects.filter(pk__in=stale.values("pk")).update(
-        status=Recipient.Status.FAILED,
-        reason_code=Reason.NO_FINAL_STATUS,
-        reason_params={"seconds": max_age},
-        final_at=now,
-        updated_at=now,
+    count = recipient_state.give_up(
+        Recipient.objects.filter(pk__in=stale.values("pk")), seconds=max_age, now=now
     )
     for message in Message.objects.filter(pk__in=message_ids):
         settle(message)

@@ -22,10 +22,10 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from django_smsgo.client.validation import TAIPEI
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import (
     MSGID_MAX_LENGTH,
@@ -36,13 +36,12 @@ from django_smsgo.models import (
     Reply,
     Suppression,
 )
+from django_smsgo.services import locks
 from django_smsgo.services.suppression import phone_variants, suppress, unsuppress
 from django_smsgo.signals import reply_received
 
 logger = logging.getLogger(__name__)
 
-#: The gateway's clock.
-TAIPEI = ZoneInfo("Asia/Taipei")
 
 # Reply timestamps: the format is undocumented; the simulator sends the first.
 _TIMESTAMP_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y%m%d%H%M%S", "%Y-%m-%d %H:%M:%S")
@@ -141,7 +140,7 @@ def record_reply(
     else:
         sent_at = None
 
-    with transaction.atomic():
+    with locks.writing():
         if sent_at is not None:
             # The gateway may send a reply again when our answer did not
             # satisfy it; the same text from the same number at the same second

@@ -3,15 +3,16 @@
 Phase-Two callbacks and status polling both end here, in
 :func:`record_observation`. The rules:
 
-* Table 2's final states settle a recipient: ``DELIVRD`` makes it
-  ``delivered``; every other final state makes it ``failed``, ``ACCEPTD``
-  included (read by customer service, it never reached the handset).
-* Anything else is a non-final state, stored verbatim; it moves a recipient
-  that was ``queued`` or ``uncertain`` to ``submitted`` (a report proves the
-  gateway took the SMS).
-* Final is terminal. A later non-final report is ``stale``; the same final
-  state again is a ``duplicate``; a different final state is a ``conflict``:
-  logged at WARNING, kept in the log, and the first state stays.
+* What a report does to its recipient is the table
+  :data:`~django_smsgo.services.states.recipient.REPORT_RULES`: table 2's
+  final states settle a recipient (``DELIVRD`` makes it ``delivered``; every
+  other final state ``failed``, ``ACCEPTD`` included: read by customer
+  service, it never reached the handset); anything else is a non-final state,
+  stored verbatim, that moves a ``queued`` or ``uncertain`` recipient to
+  ``submitted`` (a report proves the gateway took the SMS). Final is
+  terminal: a later non-final report is ``stale``, the same final state again
+  a ``duplicate``, a different one a ``conflict`` (logged at WARNING, kept in
+  the log; the first state stays).
 * A report whose recipient is not known yet (its batch is still being sent,
   or its msgid is not stored yet) is ``pending`` and applied by
   :func:`apply_pending_reports`; one that can never be matched (no number and
@@ -26,9 +27,9 @@ after commit.
 
 On PostgreSQL the common report (batch id known, batch sent, one recipient)
 does all of that in one statement, one round trip
-(:mod:`django_smsgo.services.reports_postgres`); every other report, and every
-report on other databases, takes the transaction below. Both follow the same
-rules.
+(:mod:`django_smsgo.services.states.report_statement`, generated from the same
+table); every other report, and every report on other databases, takes the
+transaction below.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from django_smsgo.client.statuses import DELIVERED, FINAL_STATES
+from django_smsgo.client import DeliveryStatus
+from django_smsgo.client.statuses import FINAL_STATES
 from django_smsgo.models import (
     MSGID_MAX_LENGTH,
     PHONE_MAX_LENGTH,
@@ -50,9 +52,12 @@ from django_smsgo.models import (
     Message,
     Recipient,
 )
-from django_smsgo.reasons import Reason
-from django_smsgo.services import reports_postgres
-from django_smsgo.services.states import settle
+from django_smsgo.services import locks
+from django_smsgo.services.states import batch as batch_state
+from django_smsgo.services.states import recipient as recipient_state
+from django_smsgo.services.states import report_statement
+from django_smsgo.services.states.message import settle
+from django_smsgo.services.states.recipient import normalise_state
 from django_smsgo.services.suppression import phone_variants
 from django_smsgo.signals import delivery_report_received
 
@@ -60,32 +65,8 @@ logger = logging.getLogger(__name__)
 
 Outcome = DeliveryReport.Outcome
 
-#: Recipient statuses a report may still change.
-OPEN_STATUSES = (
-    Recipient.Status.QUEUED,
-    Recipient.Status.SUBMITTED,
-    Recipient.Status.UNCERTAIN,
-)
-
 _STATUS_FIELD_LENGTH = DeliveryReport._meta.get_field("statusstr").max_length or 32
 _SOURCES = frozenset(DeliveryReport.Source.values)
-
-
-def normalise_state(statusstr: str) -> str:
-    """The comparable form of a gateway status text: stripped, upper case."""
-    return statusstr.strip().upper()
-
-
-def final_reason(state: str) -> tuple[str, dict[str, str]]:
-    """The reason a final ``state`` gives its recipient: none for DELIVRD, else the state."""
-    if state == DELIVERED:
-        return "", {}
-    return str(Reason.FINAL_STATE), {"state": state}
-
-
-def is_final(statusstr: str) -> bool:
-    """Tell whether ``statusstr`` is one of table 2's final states."""
-    return normalise_state(statusstr) in FINAL_STATES
 
 
 def record_observation(
@@ -121,7 +102,7 @@ def record_observation(
             f"Unknown report source {source!r}: use one of {DeliveryReport.Source.values}."
         )
     statusstr = statusstr.strip()[:_STATUS_FIELD_LENGTH]
-    if batch_id is not None and reports_postgres.supports(DEFAULT_DB_ALIAS):
+    if batch_id is not None and report_statement.supports(DEFAULT_DB_ALIAS):
         report = _record_in_one_statement(
             msgid=msgid,
             phone=phone,
@@ -133,7 +114,7 @@ def record_observation(
         )
         if report is not None:
             return report
-    with transaction.atomic():
+    with locks.writing():
         report = DeliveryReport(
             msgid=msgid,
             phone=phone or "",
@@ -149,6 +130,19 @@ def record_observation(
         report.save()
         _after_apply(report)
     return report
+
+
+def record_simulated(status: DeliveryStatus, *, batch_id: int | None) -> DeliveryReport:
+    """Record a delivery state a test backend simulated (source ``simulated``)."""
+    return record_observation(
+        msgid=status.msgid,
+        phone=status.number,
+        statuscode=status.statuscode,
+        statusstr=status.statusstr,
+        source=DeliveryReport.Source.SIMULATED,
+        raw=status.raw,
+        batch_id=batch_id,
+    )
 
 
 def apply_pending_reports(batch: Batch) -> int:
@@ -171,7 +165,7 @@ def apply_pending_reports(batch: Batch) -> int:
         .values_list("pk", flat=True)
     )
     for report_id in pending_ids:
-        with transaction.atomic():
+        with locks.writing():
             report = (
                 DeliveryReport.objects.select_for_update()
                 .filter(pk=report_id, outcome=Outcome.PENDING)
@@ -224,14 +218,11 @@ def _record_in_one_statement(
     """The common report in one round trip on PostgreSQL; None when it needs the general path.
 
     Same rules and same effects as the general path (see
-    :mod:`django_smsgo.services.reports_postgres` for how concurrency is kept
-    safe); the message is checked after commit only when this report may have
-    finished it.
+    :mod:`django_smsgo.services.states.report_statement` for how concurrency
+    is kept safe); the message is checked after commit only when this report
+    may have finished it.
     """
-    state = normalise_state(statusstr)
-    final = state in FINAL_STATES
-    reason_code, reason_params = final_reason(state)
-    recorded = reports_postgres.record(
+    recorded = report_statement.record(
         alias=DEFAULT_DB_ALIAS,
         batch_id=batch_id,
         msgid=msgid,
@@ -239,11 +230,6 @@ def _record_in_one_statement(
         phone=phone or "",
         statuscode=statuscode,
         statusstr=statusstr,
-        state=state,
-        final=final,
-        final_status=Recipient.Status.DELIVERED if state == DELIVERED else Recipient.Status.FAILED,
-        reason_code=reason_code,
-        reason_params=reason_params,
         source=source,
         raw=raw,
         now=timezone.now(),
@@ -255,7 +241,7 @@ def _record_in_one_statement(
         _log_conflict(
             report,
             recorded.recipient,
-            state,
+            normalise_state(statusstr),
             normalise_state(recorded.previous_gateway_status),
         )
     elif recorded.may_finish_message:
@@ -329,7 +315,7 @@ def _resolve_and_apply(
         return
     report.recipient = recipient
     if not batch.msgid and report.msgid:
-        _adopt_msgid(batch, report.msgid)
+        batch_state.adopt_msgid(batch, report.msgid, now=timezone.now())
     report.outcome = _apply_to_recipient(recipient, report)
 
 
@@ -356,60 +342,18 @@ def _only_recipient(batch: Batch, phone: str | None, found: list[Recipient]) -> 
     return None
 
 
-def _adopt_msgid(batch: Batch, msgid: str) -> None:
-    """Store the msgid a report proves on a batch whose answer was lost."""
-    now = timezone.now()
-    Batch.objects.filter(pk=batch.pk, msgid="").update(msgid=msgid)
-    if batch.state == Batch.State.UNCERTAIN:
-        Batch.objects.filter(pk=batch.pk, state=Batch.State.UNCERTAIN).update(
-            state=Batch.State.SUBMITTED, submitted_at=now
-        )
-        batch.state = Batch.State.SUBMITTED
-    batch.msgid = msgid
-
-
 def _apply_to_recipient(recipient: Recipient, report: DeliveryReport) -> str:
-    state = normalise_state(report.statusstr)
-    known = normalise_state(recipient.gateway_status)
-    if recipient.status not in OPEN_STATUSES:
-        if state not in FINAL_STATES:
-            return Outcome.STALE
-        if state == known:
-            return Outcome.DUPLICATE
-        _log_conflict(report, recipient, state, known)
-        return Outcome.CONFLICT
-    now = timezone.now()
     was_uncertain = recipient.status == Recipient.Status.UNCERTAIN
-    if state in FINAL_STATES:
-        recipient.status = (
-            Recipient.Status.DELIVERED if state == DELIVERED else Recipient.Status.FAILED
-        )
-        recipient.final_at = now
-        recipient.reason_code, recipient.reason_params = final_reason(state)
-    else:
-        if recipient.status == Recipient.Status.SUBMITTED and state == known:
-            return Outcome.DUPLICATE
-        recipient.status = Recipient.Status.SUBMITTED
-    if recipient.submitted_at is None:
-        recipient.submitted_at = now
-    recipient.gateway_status = report.statusstr
-    recipient.gateway_statuscode = report.statuscode
-    recipient.updated_at = now
-    recipient.save(
-        update_fields=[
-            "status",
-            "final_at",
-            "reason_code",
-            "reason_params",
-            "submitted_at",
-            "gateway_status",
-            "gateway_statuscode",
-            "updated_at",
-        ]
+    known = normalise_state(recipient.gateway_status)
+    outcome = recipient_state.apply_report(
+        recipient, statusstr=report.statusstr, statuscode=report.statuscode, now=timezone.now()
     )
-    if state in FINAL_STATES or was_uncertain:
+    state = normalise_state(report.statusstr)
+    if outcome == Outcome.CONFLICT:
+        _log_conflict(report, recipient, state, known)
+    elif outcome == Outcome.APPLIED and (state in FINAL_STATES or was_uncertain):
         _settle_message_after_commit(recipient.message_id, always=was_uncertain)
-    return Outcome.APPLIED
+    return outcome
 
 
 def _log_conflict(report: DeliveryReport, recipient: Recipient, state: str, known: str) -> None:
@@ -435,7 +379,7 @@ def _settle_message_after_commit(message_id: int, *, always: bool = False) -> No
     """
 
     def check() -> None:
-        open_left = Recipient.objects.filter(message_id=message_id, status__in=OPEN_STATUSES)
+        open_left = Recipient.objects.filter(message_id=message_id).open()
         if not always and open_left.exists():
             return
         message = Message.objects.filter(pk=message_id).first()

@@ -7,12 +7,15 @@ The order is fixed and every refusal happens before anything is stored:
    every bad number named in one error; encoding; options; schedule);
 3. suppression: opted-out numbers are stored as ``cancelled`` recipients with
    the reason (unless the message is transactional: ``kind="transactional"``);
-4. the duplicate guard: the same text to the same number within
-   ``DUPLICATE_WINDOW`` seconds is refused unless ``allow_duplicate=True``;
-5. the balance guard: estimated points against the last known balance;
-6. one transaction: the message and its recipients (bulk inserts in chunks,
-   rows generated lazily), and dispatch enqueued on commit, so a send inside a
-   transaction that rolls back sends nothing.
+4. the balance guard: estimated points against the last known balance;
+5. readiness: a send that could never go out (no credentials, no way to
+   dispatch) is refused with the setting to fix;
+6. one transaction, serialised with every other send of the same text: the
+   idempotency key again, the duplicate guard (the same text to the same
+   number within ``DUPLICATE_WINDOW`` seconds is refused unless
+   ``allow_duplicate=True``), then the message and its recipients (bulk
+   inserts in chunks, rows generated lazily), and dispatch on commit, so a
+   send inside a transaction that rolls back sends nothing.
 """
 
 from __future__ import annotations
@@ -20,33 +23,36 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
-from django_smsgo.client.numbers import MAX_NUMBERS_PER_REQUEST
+from django_smsgo.backends import get_backend
+from django_smsgo.client.numbers import chunked
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import BalanceSnapshot, Message, Recipient
 from django_smsgo.reasons import Reason
-from django_smsgo.services import validation
+from django_smsgo.services import dispatching, locks, validation
 from django_smsgo.services.errors import (
     DuplicateMessageError,
     InsufficientBalanceError,
     MessageNotQueueable,
 )
-from django_smsgo.services.states import transition
+from django_smsgo.services.states.message import transition
 from django_smsgo.services.suppression import suppressed_among
 
 logger = logging.getLogger(__name__)
 
 #: Recipient rows per INSERT; also the size of IN (...) lists in guard queries.
 INSERT_CHUNK = 1000
+
+#: Recipient statuses staff may send again, as a new message.
+RESENDABLE = (Recipient.Status.UNCERTAIN, Recipient.Status.FAILED)
 
 
 @dataclass
@@ -66,7 +72,9 @@ class SendPlan:
     priority: str = Message.Priority.NORMAL
     kind: str = Message.Kind.MARKETING
     idempotency_key: str | None = None
+    allow_duplicate: bool = False
     created_by: Any = None
+    resend_of: Message | None = None
     suppressed: set[str] = field(default_factory=set)
     overrides: list[str] = field(default_factory=list)
 
@@ -74,6 +82,14 @@ class SendPlan:
     def sendable(self) -> list[str]:
         """The numbers that will really be sent to (suppressed ones left out)."""
         return [n for n in self.numbers if n not in self.suppressed]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A message :func:`store` returned, and whether this call created it."""
+
+    message: Message
+    created: bool
 
 
 def send_sms(
@@ -96,20 +112,18 @@ def send_sms(
 
     Every number is validated and normalised before anything is stored; a bad
     input raises a ``SmsgoValidationError`` naming the value and the rule. The
-    message and its recipients are stored in one transaction and dispatch is
-    enqueued when it commits. ``send_at`` (aware) schedules it at the gateway;
+    message and its recipients are stored in one transaction and dispatched
+    when it commits. ``send_at`` (aware) schedules it at the gateway;
     ``expires_at`` (aware) drops it if it cannot be sent by then. Calling again
-    with the same ``idempotency_key`` returns the first message and sends nothing.
-    ``kind`` is ``"marketing"`` (the default: numbers on the opt-out list are
-    left out) or ``"transactional"`` (codes, notices: sent to them too).
+    with the same ``idempotency_key`` returns the first message and sends
+    nothing (an empty key is no key). ``kind`` is ``"marketing"`` (the
+    default: numbers on the opt-out list are left out) or ``"transactional"``
+    (codes, notices: sent to them too).
     Raises ``DuplicateMessageError`` (same text to a number within
-    ``DUPLICATE_WINDOW``) and ``InsufficientBalanceError`` (cannot be paid for).
+    ``DUPLICATE_WINDOW``), ``InsufficientBalanceError`` (cannot be paid for)
+    and ``SmsgoConfigurationError`` (the settings keep it from going out).
     """
-    if idempotency_key is not None:
-        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing
-    plan = plan_send(
+    return send(
         to,
         body,
         encoding=encoding,
@@ -123,8 +137,12 @@ def send_sms(
         allow_duplicate=allow_duplicate,
         created_by=created_by,
         kind=kind,
-    )
-    return store(plan, queue=True)
+    ).message
+
+
+def send(to: str | Iterable[str], body: str, **options: Any) -> Stored:
+    """:func:`send_sms`, also telling whether the message is new or the key's earlier one."""
+    return _plan_and_store(to, body, queue=True, **options)
 
 
 def create_draft(to: str | Iterable[str], body: str, **options: Any) -> Message:
@@ -132,16 +150,21 @@ def create_draft(to: str | Iterable[str], body: str, **options: Any) -> Message:
 
     :func:`queue_message` sends it later (the admin and the API use this pair).
     """
-    key = options.get("idempotency_key")
-    if key is not None:
-        existing = Message.objects.filter(idempotency_key=key).first()
-        if existing is not None:
-            return existing
-    return store(plan_send(to, body, **options), queue=False)
+    return _plan_and_store(to, body, queue=False, **options).message
+
+
+def _plan_and_store(to: str | Iterable[str], body: str, *, queue: bool, **options: Any) -> Stored:
+    key = validation.idempotency_key(options.pop("idempotency_key", None))
+    # A key already used returns its message even when the same input would
+    # no longer pass (its schedule has passed, say): that is what a retry wants.
+    earlier = Message.objects.by_idempotency_key(key)
+    if earlier is not None:
+        return Stored(earlier, created=False)
+    return store(plan_send(to, body, idempotency_key=key, **options), queue=queue)
 
 
 def queue_message(message: Message) -> bool:
-    """Queue a draft for sending; dispatch is enqueued on commit.
+    """Queue a draft for sending; it is dispatched on commit.
 
     Returns False when the message had been queued already (a second click
     does nothing); raises ``MessageNotQueueable`` for anything but a draft.
@@ -150,11 +173,12 @@ def queue_message(message: Message) -> bool:
         raise MessageNotQueueable(
             f"Message {message.pk} is {message.status}; only a draft can be queued."
         )
+    check_ready()
     now = timezone.now()
-    with transaction.atomic():
+    with locks.writing():
         queued = transition(message, Message.Status.QUEUED, queued_at=now, dispatch_due_at=now)
         if queued:
-            transaction.on_commit(lambda: enqueue_dispatch(message))
+            dispatching.dispatch_on_commit(message)
     return queued
 
 
@@ -171,13 +195,12 @@ def send_mass_sms(
     """
     if "idempotency_key" in options:
         raise TypeError("send_mass_sms() takes no idempotency_key; use send_sms() per text.")
-    by_body: dict[str, list[str]] = {}
+    by_body: dict[str, list[Any]] = {}
     for to, body in datatuple:
-        numbers = [to] if isinstance(to, str) else list(to)
-        by_body.setdefault(body, []).extend(numbers)
+        by_body.setdefault(body, []).extend(validation.as_number_list(to))
     plans = [plan_send(numbers, body, **options) for body, numbers in by_body.items()]
-    with transaction.atomic():
-        return [store(plan, queue=True) for plan in plans]
+    with locks.writing():
+        return [store(plan, queue=True).message for plan in plans]
 
 
 def resend_recipients(
@@ -185,10 +208,12 @@ def resend_recipients(
 ) -> Message:
     """Send the message of ``recipients`` again to exactly those numbers, as a NEW message.
 
-    For staff settling ``uncertain`` or ``failed`` recipients on purpose: nothing
-    is ever re-sent implicitly. All recipients must belong to one message.
+    For staff settling ``uncertain`` or ``failed`` recipients on purpose:
+    nothing is ever re-sent implicitly. All recipients must belong to one
+    message and be in a :data:`RESENDABLE` status. Resending the same
+    recipients again (a double click, a second tab) returns the first resend.
     """
-    chosen = list(recipients)
+    chosen = sorted(recipients, key=lambda r: r.pk)
     if not chosen:
         raise ValueError("resend_recipients() needs at least one recipient.")
     message_ids = {r.message_id for r in chosen}
@@ -197,10 +222,16 @@ def resend_recipients(
             f"Recipients of {len(message_ids)} different messages given; "
             "resend one message at a time."
         )
+    not_resendable = [r.pk for r in chosen if r.status not in RESENDABLE]
+    if not_resendable:
+        raise ValueError(
+            f"Recipients {not_resendable} are not uncertain or failed; only those are resent."
+        )
     original = Message.objects.get(pk=message_ids.pop())
-    numbers = [r.intended_phone or r.phone for r in chosen]
-    plan = plan_send(
-        numbers,
+    ids = ",".join(str(r.pk) for r in chosen)
+    key = "resend:" + hashlib.sha256(f"{original.pk}:{ids}".encode()).hexdigest()
+    return send(
+        [r.intended_phone or r.phone for r in chosen],
         original.body,
         encoding=original.encoding,
         reply=original.reply,
@@ -210,9 +241,9 @@ def resend_recipients(
         allow_duplicate=allow_duplicate,
         created_by=created_by,
         kind=original.kind,
-    )
-    message = store(plan, queue=True, resend_of=original)
-    return message
+        idempotency_key=key,
+        resend_of=original,
+    ).message
 
 
 def plan_send(
@@ -230,9 +261,11 @@ def plan_send(
     allow_duplicate: bool = False,
     created_by: Any = None,
     kind: str | None = None,
+    resend_of: Message | None = None,
 ) -> SendPlan:
-    """Validate a send and run the guards; raise on the first rule broken, store nothing."""
+    """Validate a send and run the guards that need no lock; raise on the first rule broken."""
     now = timezone.now()
+    validation.check_flags(reply=reply, allow_duplicate=allow_duplicate)
     numbers = validation.normalise_recipients(to)
     checked = validation.check_send(
         numbers,
@@ -247,7 +280,6 @@ def plan_send(
         kind=kind,
         now=now,
     )
-    overrides = validation.override_numbers()
     plan = SendPlan(
         numbers=numbers,
         body=body,
@@ -261,18 +293,17 @@ def plan_send(
         wap_url=wap_url or "",
         priority=checked.priority,
         kind=checked.kind,
-        idempotency_key=idempotency_key,
+        idempotency_key=validation.idempotency_key(idempotency_key),
+        allow_duplicate=allow_duplicate,
         created_by=created_by,
-        overrides=overrides,
+        resend_of=resend_of,
+        overrides=validation.override_numbers(),
     )
     if plan.kind == Message.Kind.MARKETING:
         plan.suppressed = suppressed_among(numbers)
-    sendable = plan.sendable
     plan.estimated_points = validation.estimate_points(
-        len(sendable), body, plan.encoding, wap_url=plan.wap_url, reply=plan.reply
+        len(plan.sendable), body, plan.encoding, wap_url=plan.wap_url, reply=plan.reply
     )
-    if not allow_duplicate:
-        check_duplicates(sendable, body, overridden=bool(overrides), now=now)
     check_balance(plan.estimated_points)
     return plan
 
@@ -283,7 +314,10 @@ def body_hash(body: str) -> str:
 
 
 def check_duplicates(numbers: Sequence[str], body: str, *, overridden: bool, now: datetime) -> None:
-    """Refuse when ``body`` went to any of ``numbers`` within ``DUPLICATE_WINDOW`` seconds."""
+    """Refuse when ``body`` went to any of ``numbers`` within ``DUPLICATE_WINDOW`` seconds.
+
+    Atomic only inside :func:`store`'s transaction, which holds the lock for the text.
+    """
     window = int(smsgo_settings.DUPLICATE_WINDOW or 0)
     if window <= 0 or not numbers:
         return
@@ -305,57 +339,83 @@ def check_duplicates(numbers: Sequence[str], body: str, *, overridden: bool, now
 
 def check_balance(points: int) -> None:
     """Refuse a send whose estimated points exceed the last known balance (if one is known)."""
-    snapshot = BalanceSnapshot.objects.order_by("-checked_at", "-pk").first()
+    snapshot = BalanceSnapshot.objects.newest()
     if snapshot is not None and points > snapshot.points:
         raise InsufficientBalanceError(points, snapshot.points)
 
 
-def store(plan: SendPlan, *, queue: bool, resend_of: Message | None = None) -> Message:
-    """Store the message and its recipients in one transaction; enqueue dispatch on commit.
+def check_ready() -> None:
+    """Refuse a send that could never go out: no way to dispatch it, or no usable backend.
 
-    A concurrent caller with the same idempotency key loses the race at the
-    unique index: its rows are rolled back and the winner's message returned.
+    Raises ``SmsgoConfigurationError`` (an ``ImproperlyConfigured``) naming the
+    setting and the fix; nothing has been stored.
     """
+    dispatching.check_ready()
+    get_backend()  # the gateway backend refuses to be built without credentials
+
+
+def store(plan: SendPlan, *, queue: bool) -> Stored:
+    """Store the message and its recipients in one transaction; dispatch on commit.
+
+    Sends of the same text are serialised (:func:`~django_smsgo.services.locks.serialise`),
+    so the idempotency key and the duplicate guard are checked against every
+    earlier send, committed, and two concurrent callers cannot both pass them.
+    """
+    if queue:
+        check_ready()
     now = timezone.now()
-    status = Message.Status.QUEUED if queue else Message.Status.DRAFT
+    fingerprint = body_hash(plan.body)
     try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                body=plan.body,
-                body_hash=body_hash(plan.body),
-                encoding=plan.encoding,
-                send_at=plan.send_at,
-                expires_at=plan.expires_at,
-                reply=plan.reply,
-                reply_days=plan.reply_days,
-                wap_url=plan.wap_url,
-                priority=plan.priority,
-                kind=plan.kind,
-                status=status,
-                idempotency_key=plan.idempotency_key,
-                recipient_count=len(plan.numbers),
-                segments=plan.segments,
-                estimated_points=plan.estimated_points,
-                created_by=plan.created_by,
-                queued_at=now if queue else None,
-                dispatch_due_at=now if queue else None,
-                resend_of=resend_of,
-            )
-            rows = _recipient_rows(message, plan)
-            while batch := list(itertools.islice(rows, INSERT_CHUNK)):
-                Recipient.objects.bulk_create(batch)
-            if not plan.sendable and queue:
-                # Every number suppressed: nothing to send, settled at once.
-                transition(message, Message.Status.CANCELLED, reason=Reason.SUPPRESSED)
-            elif queue:
-                transaction.on_commit(lambda: enqueue_dispatch(message))
+        with locks.writing():
+            if plan.idempotency_key is not None or not plan.allow_duplicate:
+                locks.serialise(f"send:{fingerprint}")
+            earlier = Message.objects.by_idempotency_key(plan.idempotency_key)
+            if earlier is not None:
+                return Stored(earlier, created=False)
+            if not plan.allow_duplicate:
+                check_duplicates(
+                    plan.sendable, plan.body, overridden=bool(plan.overrides), now=timezone.now()
+                )
+            message = _create(plan, fingerprint, queue=queue, now=now)
     except IntegrityError:
-        if plan.idempotency_key is None:
-            raise
-        winner = Message.objects.filter(idempotency_key=plan.idempotency_key).first()
+        # Another caller stored this key first, with another text (so another lock).
+        winner = Message.objects.by_idempotency_key(plan.idempotency_key)
         if winner is None:
             raise
-        return winner
+        return Stored(winner, created=False)
+    return Stored(message, created=True)
+
+
+def _create(plan: SendPlan, fingerprint: str, *, queue: bool, now: datetime) -> Message:
+    message = Message.objects.create(
+        body=plan.body,
+        body_hash=fingerprint,
+        encoding=plan.encoding,
+        send_at=plan.send_at,
+        expires_at=plan.expires_at,
+        reply=plan.reply,
+        reply_days=plan.reply_days,
+        wap_url=plan.wap_url,
+        priority=plan.priority,
+        kind=plan.kind,
+        status=Message.Status.QUEUED if queue else Message.Status.DRAFT,
+        idempotency_key=plan.idempotency_key,
+        recipient_count=len(plan.numbers),
+        segments=plan.segments,
+        estimated_points=plan.estimated_points,
+        created_by=plan.created_by,
+        queued_at=now if queue else None,
+        dispatch_due_at=now if queue else None,
+        resend_of=plan.resend_of,
+    )
+    rows = _recipient_rows(message, plan)
+    while batch := list(itertools.islice(rows, INSERT_CHUNK)):
+        Recipient.objects.bulk_create(batch)
+    if not plan.sendable and queue:
+        # Every number suppressed: nothing to send, settled at once.
+        transition(message, Message.Status.CANCELLED, reason=Reason.SUPPRESSED)
+    elif queue:
+        dispatching.dispatch_on_commit(message)
     return message
 
 
@@ -370,48 +430,3 @@ def _recipient_rows(message: Message, plan: SendPlan) -> Iterator[Recipient]:
             status=Recipient.Status.CANCELLED if suppressed else Recipient.Status.QUEUED,
             reason_code=Reason.SUPPRESSED if suppressed else "",
         )
-
-
-def chunked(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    """Successive slices of ``items`` of at most ``size``."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def enqueue_dispatch(message: Message, *, countdown: float | None = None) -> None:
-    """Ask workers to dispatch ``message`` (by primary key only), on its priority's queue.
-
-    A message of several batches gets up to ``DISPATCH_TASKS`` tasks, which
-    share its batches between workers (each batch is claimed by one of them).
-    A broker that is down is logged, not raised: the message stays queued and
-    the sweeper enqueues it again after ``ENQUEUE_SWEEP_AGE`` seconds.
-    """
-    from django_smsgo.tasks import dispatch_message
-
-    options: dict[str, Any] = {}
-    queue = queue_for(message.priority)
-    if queue:
-        options["queue"] = queue
-    if countdown:
-        options["countdown"] = countdown
-    batches = max(1, math.ceil(message.recipient_count / MAX_NUMBERS_PER_REQUEST))
-    tasks = max(1, min(int(smsgo_settings.DISPATCH_TASKS), batches))
-    if dispatch_message.app.conf.task_always_eager:
-        # Eager mode (tests, development): errors must surface, not be logged away.
-        for _ in range(tasks):
-            dispatch_message.apply_async(args=[message.pk], **options)
-        return
-    try:
-        for _ in range(tasks):
-            dispatch_message.apply_async(args=[message.pk], **options)
-    except Exception:
-        logger.exception(
-            "Could not enqueue dispatch of message %s; the sweeper will enqueue it again.",
-            message.pk,
-        )
-
-
-def queue_for(priority: str) -> str | None:
-    """The Celery queue for ``priority`` (``PRIORITY_QUEUES``), else ``QUEUE``, else the default."""
-    queues = smsgo_settings.PRIORITY_QUEUES or {}
-    return queues.get(priority) or smsgo_settings.QUEUE

@@ -33,6 +33,8 @@ from django_smsgo.models import (
     Suppression,
 )
 from django_smsgo.reasons import Reason
+from django_smsgo.services import locks
+from django_smsgo.services.states import recipient as recipient_states
 
 # A chunk of numbers per IN query: each number expands to at most three
 # spellings, and 300 * 3 stays under SQLite's historical 999-parameter limit.
@@ -118,7 +120,7 @@ def suppress(
             f"Unknown suppression reason {reason!r}: use one of {Suppression.Reason.values}."
         )
     source = _source(source, reply)
-    with transaction.atomic():
+    with locks.writing():
         log_consent(cleaned, ConsentRecord.Action.OPT_OUT, source, reply=reply, note=note, by=by)
         cancel_pending_marketing(cleaned)
         existing = Suppression.objects.filter(phone__in=phone_variants(cleaned)).first()
@@ -147,7 +149,7 @@ def unsuppress(
     When a row was removed, the opt-in is logged (``ConsentRecord``) with its
     ``source``, the reply that asked for it and the staff user ``by``.
     """
-    with transaction.atomic():
+    with locks.writing():
         deleted, _ = Suppression.objects.filter(phone__in=phone_variants(phone)).delete()
         if deleted:
             log_consent(
@@ -200,16 +202,15 @@ def cancel_pending_marketing(phone: str) -> int:
     gateway (or are being): they are left alone. Returns the recipients cancelled.
     """
     variants = phone_variants(phone)
-    pending = Recipient.objects.filter(
-        message__kind=Message.Kind.MARKETING,
-        status=Recipient.Status.QUEUED,
-        batch__isnull=True,
-    ).filter(Q(phone__in=variants) | Q(intended_phone__in=variants))
-    now = timezone.now()
-    return pending.update(
-        status=Recipient.Status.CANCELLED,
-        reason_code=Reason.SUPPRESSED,
-        reason_params={},
-        final_at=now,
-        updated_at=now,
+    pending = (
+        Recipient.objects.filter(message__kind=Message.Kind.MARKETING)
+        .filter(Q(phone__in=variants) | Q(intended_phone__in=variants))
+        .unclaimed()
+    )
+    return recipient_states.move(
+        pending,
+        Recipient.Status.CANCELLED,
+        sources=[Recipient.Status.QUEUED],
+        reason=Reason.SUPPRESSED,
+        final_at=timezone.now(),
     )

@@ -18,21 +18,17 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import Batch, Message, Recipient
-from django_smsgo.reasons import Cause, Reason, cause
+from django_smsgo.services import dispatching
 from django_smsgo.services.reports import apply_all_pending_reports
-from django_smsgo.services.sending import enqueue_dispatch
-from django_smsgo.services.states import settle
+from django_smsgo.services.states import batch as batch_state
+from django_smsgo.services.states.message import settle
 
 logger = logging.getLogger(__name__)
-
-#: What a batch whose claim lease ran out is: perhaps sent.
-LEASE_EXPIRED = {"cause": cause(Cause.LEASE_EXPIRED)}
 
 
 @dataclass
@@ -61,29 +57,13 @@ def expire_leases() -> list[int]:
     """Mark claimed batches whose lease expired, and their recipients, ``uncertain``."""
     now = timezone.now()
     expired: list[int] = []
-    stale = Batch.objects.filter(state=Batch.State.CLAIMED, lease_expires_at__lt=now)
-    for batch_id, message_id in stale.values_list("pk", "message_id"):
-        with transaction.atomic():
-            owned = Batch.objects.filter(
-                pk=batch_id, state=Batch.State.CLAIMED, lease_expires_at__lt=now
-            ).update(
-                state=Batch.State.UNCERTAIN,
-                reason_code=Reason.PERHAPS_SENT,
-                reason_params=LEASE_EXPIRED,
-            )
-            if not owned:
-                continue
-            Recipient.objects.filter(batch_id=batch_id, status=Recipient.Status.QUEUED).update(
-                status=Recipient.Status.UNCERTAIN,
-                reason_code=Reason.PERHAPS_SENT,
-                reason_params=LEASE_EXPIRED,
-                updated_at=now,
-            )
+    for batch_id, message_id in Batch.objects.lease_expired(now).values_list("pk", "message_id"):
+        if not batch_state.expire_lease(batch_id, now=now):
+            continue
         logger.warning("Batch %s: claim lease expired; marked uncertain.", batch_id)
         expired.append(batch_id)
-        message = Message.objects.get(pk=message_id)
-        if not Batch.objects.filter(message_id=message_id, state=Batch.State.CLAIMED).exists():
-            settle(message)
+        if not Batch.objects.filter(message_id=message_id).in_flight().exists():
+            settle(Message.objects.get(pk=message_id))
     return expired
 
 
@@ -91,12 +71,10 @@ def reenqueue_stale() -> list[int]:
     """Enqueue dispatch again for messages whose dispatch is overdue; return their ids."""
     now = timezone.now()
     cutoff = now - timedelta(seconds=smsgo_settings.ENQUEUE_SWEEP_AGE)
-    unclaimed = Recipient.objects.filter(
-        message_id=OuterRef("pk"), status=Recipient.Status.QUEUED, batch__isnull=True
+    unclaimed = Recipient.objects.filter(message_id=OuterRef("pk")).unclaimed()
+    overdue = (
+        Message.objects.dispatchable().filter(dispatch_due_at__lt=cutoff).filter(Exists(unclaimed))
     )
-    overdue = Message.objects.filter(
-        status__in=(Message.Status.QUEUED, Message.Status.SENDING), dispatch_due_at__lt=cutoff
-    ).filter(Exists(unclaimed))
     enqueued: list[int] = []
     for message in overdue:
         # Moving dispatch_due_at first makes two sweepers enqueue it once.
@@ -104,7 +82,7 @@ def reenqueue_stale() -> list[int]:
             dispatch_due_at=now
         ):
             logger.warning("Message %s was waiting for dispatch; enqueued again.", message.pk)
-            enqueue_dispatch(message)
+            dispatching.enqueue(message)
             enqueued.append(message.pk)
     return enqueued
 
@@ -116,10 +94,8 @@ def settle_stalled() -> list[int]:
     message would leave it ``sending``; its recipients tell what it is.
     """
     cutoff = timezone.now() - timedelta(seconds=smsgo_settings.ENQUEUE_SWEEP_AGE)
-    unclaimed = Recipient.objects.filter(
-        message_id=OuterRef("pk"), status=Recipient.Status.QUEUED, batch__isnull=True
-    )
-    in_flight = Batch.objects.filter(message_id=OuterRef("pk"), state=Batch.State.CLAIMED)
+    unclaimed = Recipient.objects.filter(message_id=OuterRef("pk")).unclaimed()
+    in_flight = Batch.objects.filter(message_id=OuterRef("pk")).in_flight()
     stalled = Message.objects.filter(
         status=Message.Status.SENDING, dispatch_due_at__lt=cutoff
     ).exclude(Exists(unclaimed) | Exists(in_flight))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django_smsgo.client.encodings import Encoding
 from django_smsgo.client.numbers import MAX_NUMBERS_PER_REQUEST, chunked, normalize_numbers
@@ -18,8 +19,15 @@ from django_smsgo.client.text import count_segments, fit_encoding
 from django_smsgo.client.text import estimate_points as request_points
 from django_smsgo.client.validation import validate_send
 from django_smsgo.conf import smsgo_settings
-from django_smsgo.exceptions import OptionNotAllowedError, ScheduleError, SmsgoValidationError
+from django_smsgo.exceptions import (
+    InvalidNumberError,
+    OptionNotAllowedError,
+    ScheduleError,
+    SmsgoValidationError,
+)
 from django_smsgo.models import Message
+
+IDEMPOTENCY_KEY_MAX_LENGTH = Message._meta.get_field("idempotency_key").max_length or 255
 
 #: Longest possible reply URL, standing in for the real one (made per batch at send time).
 _REPLY_URL_PLACEHOLDER = "https://reply.invalid/smsgo/reply/1/" + "0" * 32 + "/"
@@ -36,11 +44,58 @@ class CheckedSend:
     kind: str
 
 
-def normalise_recipients(to: str | Iterable[str]) -> list[str]:
-    """Every number normalised and de-duplicated; ALL bad numbers named in one error."""
+def as_number_list(to: object) -> list[Any]:
+    """``to`` as a list: one number (text or a ``PhoneNumber``), or an iterable of numbers."""
     if to is None:
-        raise SmsgoValidationError(None, "at least one receiver number is needed")
-    return list(normalize_numbers(to))
+        raise InvalidNumberError([(None, "at least one receiver number is needed")])
+    if isinstance(to, str | bytes) or not isinstance(to, Iterable) or _is_phone_number(to):
+        return [to]
+    return list(to)
+
+
+def _is_phone_number(value: object) -> bool:
+    # phonenumbers.PhoneNumber and django-phonenumber-field's subclass.
+    return hasattr(value, "country_code") and hasattr(value, "national_number")
+
+
+def normalise_recipients(to: str | Iterable[str]) -> list[str]:
+    """Every number normalised and de-duplicated; ALL bad numbers named in one error.
+
+    ``to`` is one number or an iterable of numbers; a string may list several
+    separated by commas, semicolons or new lines.
+    """
+    numbers = as_number_list(to)
+    if len(numbers) == 1 and isinstance(numbers[0], str):
+        return list(normalize_numbers(numbers[0]))
+    return list(normalize_numbers(numbers))
+
+
+def idempotency_key(key: object) -> str | None:
+    """``key`` checked: None, empty or only spaces is no key; else text of up to 255 characters."""
+    if key is None:
+        return None
+    if not isinstance(key, str):
+        raise OptionNotAllowedError(key, "an idempotency key must be text")
+    if not key.strip():
+        return None
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise OptionNotAllowedError(
+            f"{key[:20]}…",
+            f"an idempotency key has at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters "
+            f"({len(key)} given)",
+        )
+    if not key.isprintable():
+        raise OptionNotAllowedError(
+            key, "an idempotency key must not contain control characters (NUL, line breaks…)"
+        )
+    return key
+
+
+def check_flags(**flags: object) -> None:
+    """Each of ``flags`` must be True or False (``reply="no"`` would read as True)."""
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise OptionNotAllowedError(value, f"{name} must be True or False")
 
 
 def check_send(
@@ -63,7 +118,7 @@ def check_send(
     """
     if not isinstance(body, str):
         raise SmsgoValidationError(body, "the text must be a string")
-    chosen = _choose_encoding(body, encoding, wap_url)
+    chosen = choose_encoding(body, encoding, wap_url)
     if reply:
         if smsgo_settings.CALLBACK_BASE_URL is None:
             raise OptionNotAllowedError(
@@ -101,14 +156,18 @@ def check_send(
         )
     return CheckedSend(
         encoding=str(chosen),
-        segments=_segments(body, chosen, wap_url),
+        segments=segments_of(body, chosen, wap_url),
         reply_days=reply_days if reply else None,
         priority=str(priority),
         kind=str(kind),
     )
 
 
-def _choose_encoding(body: str, encoding: str | None, wap_url: str | None) -> str:
+def choose_encoding(body: str, encoding: str | None, wap_url: str | None) -> str:
+    """The encoding a send of ``body`` uses: PUSH for a link, the one asked, or the text's own.
+
+    Raises ``SmsgoValidationError`` when the asked encoding cannot carry the text.
+    """
     if wap_url and encoding is None:
         return str(Encoding.PUSH)
     if encoding is not None:
@@ -116,7 +175,8 @@ def _choose_encoding(body: str, encoding: str | None, wap_url: str | None) -> st
     return str(fit_encoding(body, encoding))
 
 
-def _segments(body: str, encoding: str, wap_url: str | None) -> int:
+def segments_of(body: str, encoding: str, wap_url: str | None) -> int:
+    """Segments (points per number) ``body`` takes in ``encoding`` (with the PUSH link)."""
     if encoding == Encoding.PUSH:
         return int(count_segments(body, encoding, wapurl=wap_url or ""))
     return int(count_segments(body, encoding))

@@ -12,6 +12,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from django_smsgo.outcomes import (  # noqa: F401 - the rule, re-exported for the simulator
+    ENROUTE,
+    OUTCOME_BY_LAST_TWO_DIGITS,
+    SCHEDULED,
+    outcome_for_number,
+)
+
 #: The gateway's clock: Taiwan, UTC+8, no daylight saving time.
 TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
 
@@ -50,23 +57,7 @@ FINAL_STATES = frozenset(
     }
 )
 
-#: What a query answers before the final state (the document lists none).
-ENROUTE = "ENROUTE"
-SCHEDULED = "SCHEDULED"
 CANCELLED = "CANCELLED"
-
-#: The outcome rule on the last two digits of a number; ``None`` never turns final.
-OUTCOME_BY_LAST_TWO_DIGITS: dict[str, str | None] = {
-    "91": "UNDELIV",
-    "92": "ABSENT",
-    "93": "EXPIRED",
-    "94": "REJECTD",
-    "95": "DELETED",
-    "96": "SPAM",
-    "97": "BLOCK",
-    "98": "ACCEPTD",
-    "99": None,
-}
 
 SINGLE_ENCODINGS = frozenset({"BIG5", "ASCII", "UCS2", "PBIG5", "PASCI"})
 LONG_ENCODINGS = frozenset({"LBIG5", "LASCI", "LUCS2"})
@@ -222,11 +213,6 @@ def charge(encoding: str, smbody: str, wapurl: str, receivers: int, with_reply: 
     sms = segments * receivers
     points = sms + (math.ceil(sms / SMS_PER_REPLY_POINT) if with_reply else 0)
     return Charge(body, segments, points, truncated, pushed_to_long)
-
-
-def outcome_for_number(number: str) -> str | None:
-    """The final state the rule gives ``number`` (``None``: never final)."""
-    return OUTCOME_BY_LAST_TWO_DIGITS.get(number[-2:], "DELIVRD")
 
 
 def reply_encoding(text: str) -> str:

@@ -4,7 +4,9 @@
   and recording every request they receive;
 * ``dropping_server``: a raw socket server that reads a request and closes the
   connection without answering;
-* ``refused_url``: a loopback port with nothing listening.
+* ``refused_url``: a loopback port with nothing listening;
+* ``tls_certificates`` / ``tls_server``: a real TLS server that misbehaves on
+  purpose (see :mod:`tests.client.tls_server`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
 from django_smsgo.client import SmsgoClient
+from tests.client.tls_server import Certificates, TlsServer, make_certificates
 
 USERNAME = "tester"
 #: Characters that change under URL encoding, to catch every encoded form in leaks.
@@ -211,7 +216,7 @@ def make_client() -> Iterator[Callable[..., SmsgoClient]]:
     """Build clients with the test credentials; every one is closed after the test."""
     clients: list[SmsgoClient] = []
 
-    def build(api_url: str, backup_api_url: str | None = None, **kwargs: float) -> SmsgoClient:
+    def build(api_url: str, backup_api_url: str | None = None, **kwargs: Any) -> SmsgoClient:
         client = SmsgoClient(
             USERNAME,
             PASSWORD,
@@ -219,6 +224,7 @@ def make_client() -> Iterator[Callable[..., SmsgoClient]]:
             backup_api_url=backup_api_url,
             connect_timeout=kwargs.pop("connect_timeout", 2.0),
             read_timeout=kwargs.pop("read_timeout", 5.0),
+            **kwargs,
         )
         clients.append(client)
         return client
@@ -226,3 +232,29 @@ def make_client() -> Iterator[Callable[..., SmsgoClient]]:
     yield build
     for client in clients:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def tls_certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A test CA and server certificates, made with ``openssl`` once per session."""
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def tls_server(tls_certificates: Certificates) -> Iterator[Callable[..., TlsServer]]:
+    """Start TLS servers: ``tls_server(behaviour, answer=b"...", cert="leaf")``."""
+    started: list[TlsServer] = []
+
+    def start(behaviour: str = "answer", answer: bytes = b"", cert: str = "leaf") -> TlsServer:
+        paths: dict[str, tuple[Path, Path]] = {
+            "leaf": (tls_certificates.leaf, tls_certificates.leaf_key),
+            "other_name": (tls_certificates.other_name, tls_certificates.other_name_key),
+            "foreign": (tls_certificates.foreign, tls_certificates.foreign_key),
+        }
+        server = TlsServer(*paths[cert], behaviour=behaviour, answer=answer)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()

@@ -41,7 +41,7 @@ def test_key_value_send_answer_in_any_order_and_spacing(order, pads, newline, ms
 
 
 state = st.sampled_from(["DELIVRD", "ENROUTE", "UNDELIV", "ACCEPTD", "SCHEDULED"])
-phone = st.from_regex(r"09\d{8}", fullmatch=True)
+phone = st.from_regex(r"09[0-9]{8}", fullmatch=True)
 
 
 @given(

@@ -1,4 +1,4 @@
-"""The client is plain Python: a script without Django can import and use it."""
+"""The client is plain Python: a script without Django (or requests) can import and use it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sys
 SCRIPT = """
 import sys
 sys.modules["django"] = None  # any "import django..." now fails
+sys.modules["requests"] = None  # the transport is the standard library's
+sys.modules["urllib3"] = None
 from django_smsgo.client import SmsgoClient
 from django_smsgo.client.numbers import normalize_numbers
 from django_smsgo.client.text import estimate_points

@@ -98,14 +98,14 @@ def test_no_error_path_shows_the_password(
     assert_clean(log)
 
 
-def test_the_request_line_urllib3_logs_is_masked(captured, primary, make_client):
+def test_the_request_line_the_client_logs_is_masked(captured, primary, make_client):
     primary.expect_request(BASE + "query_point.asp").respond_with_data(
         b'{"results":{"result":[{"statuscode":"0","point":"5"}]}}'
     )
     make_client(base_url(primary)).balance()
     log = captured.stream.getvalue()
-    assert "urllib3.connectionpool" in log
-    assert "password=********" in log
+    assert "django_smsgo.client: GET http://" in log
+    assert "query_point.asp?username=tester&password=********&rtype=JSON" in log
     assert_clean(log)
 
 
@@ -134,3 +134,34 @@ def test_callback_urls_in_the_request_line_are_masked(captured, primary, make_cl
     assert "response=********" in log
     assert "replyurl=********" in log
     assert token not in log
+
+
+@pytest.mark.parametrize("behaviour", ["corrupt", "alert", "reset", "half", "stall", "unknown-ca"])
+def test_no_tls_error_path_shows_the_password(
+    behaviour, captured, tls_server, tls_certificates, make_client
+):
+    import ssl
+
+    if behaviour == "unknown-ca":
+        server, context = tls_server("answer", b"x"), None
+    else:
+        server = tls_server(behaviour, b"msgid=1\nstatuscode=0\n")
+        context = ssl.create_default_context(cafile=str(tls_certificates.ca))
+    client = make_client(server.url(), read_timeout=0.3, ssl_context=context)
+    with pytest.raises(SmsgoError) as caught:
+        client.send("0912345678", "hi")
+    assert_error_clean(caught.value)
+    log = captured.stream.getvalue()
+    assert "sendsms.aspx" in log
+    assert_clean(log)
+
+
+def test_a_pending_send_shows_no_password(captured, primary, make_client):
+    primary.expect_request(BASE + "sendsms.aspx").respond_with_data(b"garbage")
+    client = make_client(base_url(primary))
+    pending = client.start_send(client.validate_send("0912345678", "hi"))
+    assert_clean(repr(pending))
+    with pytest.raises(SmsgoError) as caught:
+        pending.result()
+    assert_error_clean(caught.value)
+    assert_clean(captured.stream.getvalue())

@@ -15,6 +15,8 @@ from django_smsgo.backends.console import ConsoleBackend
 from django_smsgo.backends.gateway import GatewayBackend
 from django_smsgo.backends.locmem import LocmemBackend
 from django_smsgo.models import DeliveryReport, Message, Recipient
+from django_smsgo.services.cancelling import cancel_message
+from django_smsgo.services.outbox import deliver_due
 from django_smsgo.services.polling import poll_delivery_status
 from django_smsgo.services.sending import send_sms
 from django_smsgo.signals import delivery_report_received
@@ -66,9 +68,9 @@ def test_locmem_backend_simulates_delivery_reports(locmem: LocmemBackend) -> Non
 def test_locmem_scheduled_sends_wait_for_deliver_due(locmem: LocmemBackend) -> None:
     message = send_sms("0912345600", "Later", send_at=timezone.now() + timedelta(hours=1))
     assert message.recipients.get().status == Recipient.Status.SUBMITTED
-    assert locmem.deliver_due() == 0
+    assert deliver_due() == 0
     django_smsgo.outbox[0].dlvtime = timezone.now() - timedelta(seconds=1)
-    assert locmem.deliver_due() == 1
+    assert deliver_due() == 1
     assert message.recipients.get().status == Recipient.Status.DELIVERED
 
 
@@ -77,7 +79,7 @@ def test_locmem_query_and_cancel(locmem: LocmemBackend) -> None:
     poll_delivery_status(min_age=0)
     assert message.recipients.get().gateway_status == "ENROUTE"
     later = send_sms("0912345600", "Later", send_at=timezone.now() + timedelta(hours=1))
-    later.cancel()
+    cancel_message(later)
     later.refresh_from_db()
     assert later.status == Message.Status.CANCELLED
     assert django_smsgo.outbox[-1].cancelled
@@ -89,7 +91,7 @@ def test_console_backend_prints_each_request(configure: Any) -> None:
     from django_smsgo.services import dispatch
     from django_smsgo.services.sending import plan_send, store
 
-    message = store(plan_send(["0912345678", "0912345679"], "Printed"), queue=False)
+    message = store(plan_send(["0912345678", "0912345679"], "Printed"), queue=False).message
     Message.objects.filter(pk=message.pk).update(status=Message.Status.QUEUED)
     result = dispatch.dispatch_message(message.pk, backend=backend)
     printed = stream.getvalue()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_smsgo.models import BalanceSnapshot, Batch, Message, Recipient
 from django_smsgo.services import dispatch, sweeper
 from django_smsgo.services.sending import send_sms
+from django_smsgo.services.states import batch as batch_state
 from django_smsgo.simulator.instance import Simulator
 from tests.celery_app import app as celery_app
 from tests.core.conftest import send_requests
@@ -76,17 +77,23 @@ def test_a_redelivered_task_sends_nothing(gateway: Simulator) -> None:
     assert gateway.duplicates()["extra_sends"] == 0
 
 
+def claim(message: Message) -> batch_state.Claim | None:
+    return batch_state.claim(message, lease=timedelta(seconds=300), now=timezone.now())
+
+
 def test_claims_never_overlap() -> None:
     message = _stored_message(numbers(120))
-    first = dispatch.claim_batch(message)
-    second = dispatch.claim_batch(message)
-    third = dispatch.claim_batch(message)
+    first = claim(message)
+    second = claim(message)
+    third = claim(message)
     assert first
     assert second
     assert third
-    sizes = [b.recipients.count() for b in (first, second, third)]
+    sizes = [c.batch.recipients.count() for c in (first, second, third)]
     assert sizes == [50, 50, 20]
-    assert dispatch.claim_batch(message) is None
+    assert [len(c.numbers) for c in (first, second, third)] == [50, 50, 20]
+    assert first.numbers == tuple(numbers(50))
+    assert claim(message) is None
     claimed = Recipient.objects.filter(message=message, batch__isnull=False).count()
     assert claimed == 120
 
@@ -94,7 +101,7 @@ def test_claims_never_overlap() -> None:
 def _stored_message(to: list[str], **kwargs: Any) -> Message:
     from django_smsgo.services.sending import plan_send, store
 
-    return store(plan_send(to, "Hello", **kwargs), queue=False)
+    return store(plan_send(to, "Hello", **kwargs), queue=False).message
 
 
 def test_uncertain_outcome_is_never_resent(gateway: Simulator) -> None:
@@ -126,7 +133,7 @@ def test_dropped_answer_is_seen_once_by_the_gateway(gateway: Simulator) -> None:
 def _queued(to: list[str], **kwargs: Any) -> Message:
     from django_smsgo.services.sending import plan_send, store
 
-    message = store(plan_send(to, "Hello", **kwargs), queue=False)
+    message = store(plan_send(to, "Hello", **kwargs), queue=False).message
     Message.objects.filter(pk=message.pk).update(status=Message.Status.QUEUED)
     message.refresh_from_db()
     return message
@@ -270,8 +277,9 @@ def test_stale_low_balance_is_refreshed_and_the_send_goes_on(gateway: Simulator)
 
 def test_expired_lease_becomes_uncertain_never_queued(gateway: Simulator) -> None:
     message = _queued(numbers(60))
-    batch = dispatch.claim_batch(message)  # a worker claimed, then died
-    assert batch is not None
+    claimed = claim(message)  # a worker claimed, then died
+    assert claimed is not None
+    batch = claimed.batch
     Batch.objects.filter(pk=batch.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     result = sweeper.sweep()
     assert result.expired_batches == [batch.pk]
@@ -289,13 +297,15 @@ def test_expired_lease_becomes_uncertain_never_queued(gateway: Simulator) -> Non
 
 def test_late_answer_after_lease_expiry_still_settles_the_batch(gateway: Simulator) -> None:
     message = _queued(numbers(2))
-    batch = dispatch.claim_batch(message)
-    assert batch is not None
-    Batch.objects.filter(pk=batch.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    claimed = claim(message)
+    assert claimed is not None
+    Batch.objects.filter(pk=claimed.batch.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
     sweeper.expire_leases()
     from django_smsgo.backends import get_backend
 
-    outcome = dispatch.send_batch(message, batch, get_backend())
+    outcome = dispatch.send_batch(message, claimed, get_backend())
     assert outcome == dispatch.BatchOutcome.SUBMITTED
     assert statuses(message) == {"submitted": 2}
 
@@ -349,7 +359,7 @@ def published(receiver: Callable[..., None]) -> Iterator[None]:
 
 def test_priority_routes_to_its_queue(configure: Any, gateway: Simulator) -> None:
     configure(PRIORITY_QUEUES={"high": "sms-otp", "normal": None, "low": "sms-bulk"}, QUEUE="sms")
-    from django_smsgo.services.sending import queue_for
+    from django_smsgo.tasks import queue_for
 
     assert queue_for("high") == "sms-otp"
     assert queue_for("low") == "sms-bulk"

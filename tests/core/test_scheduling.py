@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from django_smsgo.models import Batch, Message, Recipient
 from django_smsgo.services import sweeper
+from django_smsgo.services.cancelling import cancel_message
 from django_smsgo.services.errors import MessageNotCancellable
 from django_smsgo.services.sending import create_draft, send_sms
 from django_smsgo.simulator.instance import Simulator
@@ -49,7 +50,7 @@ def test_scheduled_message_moves_on_when_its_time_comes(gateway: Simulator) -> N
 
 def test_cancel_before_submission_is_local(gateway: Simulator) -> None:
     draft = create_draft(numbers(3), "Later", send_at=timezone.now() + timedelta(days=1))
-    outcome = draft.cancel()
+    outcome = cancel_message(draft)
     draft.refresh_from_db()
     assert draft.status == Message.Status.CANCELLED
     assert outcome.cancelled_locally == 3
@@ -62,7 +63,7 @@ def test_cancel_of_a_scheduled_message_goes_to_the_gateway(gateway: Simulator) -
     message = send_sms(numbers(60), "Later", send_at=timezone.now() + timedelta(days=1))
     message.refresh_from_db()
     assert message.points_charged == 60
-    outcome = message.cancel()
+    outcome = cancel_message(message)
     message.refresh_from_db()
     assert len(cancel_requests(gateway)) == 2  # one per msgid
     assert {b.cancelled for b in outcome.batches} == {True}
@@ -77,7 +78,7 @@ def test_cancel_of_a_scheduled_message_goes_to_the_gateway(gateway: Simulator) -
 def test_partial_cancel_is_reported_per_recipient(gateway: Simulator) -> None:
     message = send_sms(numbers(60), "Later", send_at=timezone.now() + timedelta(days=1))
     gateway.fault("code", endpoint="sendsms_cancel.asp", count=1, code=-1)
-    outcome = message.cancel()
+    outcome = cancel_message(message)
     message.refresh_from_db()
     assert outcome.partial
     (refused,) = outcome.refused
@@ -94,14 +95,14 @@ def test_a_message_whose_time_has_come_cannot_be_cancelled(gateway: Simulator) -
     message = send_sms("0912345678", "Later", send_at=timezone.now() + timedelta(hours=1))
     Message.objects.filter(pk=message.pk).update(send_at=timezone.now() - timedelta(minutes=1))
     with pytest.raises(MessageNotCancellable, match="its time came"):
-        message.cancel()
+        cancel_message(message)
     assert cancel_requests(gateway) == []
 
 
 def test_an_immediate_message_already_sent_cannot_be_cancelled(gateway: Simulator) -> None:
     message = send_sms("0912345678", "Now")
     with pytest.raises(MessageNotCancellable, match="without a schedule"):
-        message.cancel()
+        cancel_message(message)
 
 
 def test_cancel_task_cancels_by_primary_key(gateway: Simulator) -> None:

@@ -128,17 +128,18 @@ def test_idempotency_key_returns_the_first_message_and_sends_nothing(
     assert second_callbacks == []
 
 
-def test_idempotency_race_is_settled_by_the_unique_index(
+def test_idempotency_race_is_settled_inside_the_store_transaction(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    """A caller that passed the lookup but loses at INSERT gets the winner's message."""
+    """A caller that passed the first lookup but comes second gets the winner's message."""
     from django_smsgo.services import sending
 
     plan = sending.plan_send("0912345678", "Hi", idempotency_key="race")
     with django_capture_on_commit_callbacks(execute=False):
         winner = sending.store(plan, queue=True)
         loser = sending.store(plan, queue=True)
-    assert loser.pk == winner.pk
+    assert (winner.created, loser.created) == (True, False)
+    assert loser.message.pk == winner.message.pk
     assert Message.objects.count() == 1
     assert Recipient.objects.count() == 1
 

@@ -1,23 +1,50 @@
-"""The message state machine: allowed transitions only, derived statuses."""
+"""The state machines: allowed transitions only, derived statuses, one rule table for reports."""
 
 from __future__ import annotations
 
+import itertools
+import sqlite3
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from django_smsgo.models import Message
-from django_smsgo.services.states import TERMINAL, TRANSITIONS, derive_status, transition
+from django_smsgo.client.statuses import FINAL_STATES
+from django_smsgo.models import (
+    BATCH_TRANSITIONS,
+    MESSAGE_TRANSITIONS,
+    RECIPIENT_TRANSITIONS,
+    Batch,
+    DeliveryReport,
+    Message,
+    Recipient,
+)
+from django_smsgo.services.states import InvalidTransition
+from django_smsgo.services.states import recipient as recipient_state
+from django_smsgo.services.states.message import TERMINAL, derive_status, transition
+from django_smsgo.services.states.report_statement import outcome_case
 
 pytestmark = pytest.mark.django_db
 
 S = Message.Status
+R = Recipient.Status
 NOW = timezone.now()
 
 
-def test_every_status_has_a_row_and_terminals_lead_nowhere() -> None:
-    assert set(TRANSITIONS) == set(S.values)
+@pytest.mark.parametrize(
+    ("table", "choices"),
+    [
+        (MESSAGE_TRANSITIONS, Message.Status),
+        (BATCH_TRANSITIONS, Batch.State),
+        (RECIPIENT_TRANSITIONS, Recipient.Status),
+    ],
+)
+def test_every_status_has_a_row_and_every_target_is_a_status(table: dict, choices: type) -> None:
+    assert set(table) == set(choices.values)  # type: ignore[attr-defined]
+    assert set().union(*table.values()) <= set(table)
+
+
+def test_terminal_message_statuses() -> None:
     assert {S.COMPLETED, S.FAILED, S.CANCELLED} == TERMINAL
 
 
@@ -29,6 +56,28 @@ def test_a_forbidden_transition_does_not_change_the_row() -> None:
     assert transition(message, S.SUBMITTED) is False
     assert transition(message, S.QUEUED) is True
     assert Message.objects.get(pk=message.pk).status == S.QUEUED
+
+
+def _recipient(status: str) -> Recipient:
+    message = Message.objects.create(body="x", body_hash="h", encoding="ASCII", status=S.SENDING)
+    return Recipient.objects.create(message=message, phone="0912345678", status=status)
+
+
+def test_asking_for_an_illegal_recipient_move_raises() -> None:
+    row = _recipient(R.DELIVERED)
+    with pytest.raises(InvalidTransition, match="delivered cannot move to queued"):
+        recipient_state.move(Recipient.objects.filter(pk=row.pk), R.QUEUED, sources=[R.DELIVERED])
+    with pytest.raises(InvalidTransition, match="Unknown status"):
+        recipient_state.move(Recipient.objects.filter(pk=row.pk), "lost")
+
+
+@pytest.mark.parametrize("final", [R.DELIVERED, R.FAILED, R.CANCELLED])
+def test_a_final_recipient_is_never_moved(final: str) -> None:
+    row = _recipient(final)
+    for target in (R.SUBMITTED, R.UNCERTAIN, R.FAILED, R.CANCELLED, R.DELIVERED):
+        assert recipient_state.move(Recipient.objects.filter(pk=row.pk), target) == 0
+    row.refresh_from_db()
+    assert row.status == final
 
 
 @pytest.mark.parametrize(
@@ -49,3 +98,61 @@ def test_derived_status(
     counts: dict[str, int], send_at: object, reached: bool, expected: str | None
 ) -> None:
     assert derive_status(counts, send_at=send_at, now=NOW, reached=reached) == expected  # type: ignore[arg-type]
+
+
+# --- the report rules -----------------------------------------------------------------------
+
+Outcome = DeliveryReport.Outcome
+STATES = ["DELIVRD", "UNDELIV", "ACCEPTD", "ENROUTE", "SCHEDULED"]
+KNOWN = ["", "DELIVRD", "UNDELIV", "ENROUTE"]
+
+
+@pytest.mark.parametrize(
+    ("status", "known", "state", "outcome", "becomes"),
+    [
+        (R.SUBMITTED, "", "DELIVRD", Outcome.APPLIED, R.DELIVERED),
+        (R.QUEUED, "", "UNDELIV", Outcome.APPLIED, R.FAILED),
+        (R.UNCERTAIN, "", "ACCEPTD", Outcome.APPLIED, R.FAILED),
+        (R.UNCERTAIN, "", "ENROUTE", Outcome.APPLIED, R.SUBMITTED),
+        (R.SUBMITTED, "ENROUTE", "ENROUTE", Outcome.DUPLICATE, None),
+        (R.QUEUED, "ENROUTE", "ENROUTE", Outcome.APPLIED, R.SUBMITTED),
+        (R.DELIVERED, "DELIVRD", "ENROUTE", Outcome.STALE, None),
+        (R.DELIVERED, "DELIVRD", "DELIVRD", Outcome.DUPLICATE, None),
+        (R.DELIVERED, "DELIVRD", "UNDELIV", Outcome.CONFLICT, None),
+        (R.CANCELLED, "", "DELIVRD", Outcome.CONFLICT, None),
+    ],
+)
+def test_report_rules(status: str, known: str, state: str, outcome: str, becomes: str) -> None:
+    rule = recipient_state.decide(status, state, known)
+    assert rule.outcome == outcome
+    if becomes is not None:
+        assert recipient_state.status_after(rule, state) == becomes
+
+
+def test_every_status_and_report_meets_exactly_one_first_rule() -> None:
+    for status, state, known in itertools.product(RECIPIENT_TRANSITIONS, STATES, KNOWN):
+        rule = recipient_state.decide(status, state, known)
+        if rule.outcome == Outcome.APPLIED:
+            assert status in recipient_state.OPEN
+            assert recipient_state.status_after(rule, state) in RECIPIENT_TRANSITIONS[status] | {
+                status
+            }
+
+
+def test_the_generated_sql_decides_as_the_rule_table() -> None:
+    """The PostgreSQL statement's CASE, run on SQLite over every combination (no server needed)."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (status TEXT, known TEXT)")
+    rows = list(itertools.product(RECIPIENT_TRANSITIONS, KNOWN))
+    db.executemany("INSERT INTO t VALUES (?, ?)", rows)
+    for state in STATES:
+        final = state in FINAL_STATES
+        case = outcome_case(final=final, status="status", known="upper(known)", state="?")
+        sql = f"SELECT status, known, {case} FROM t ORDER BY status, known"  # noqa: S608
+        placeholders = case.count("?")
+        for status, known, outcome in db.execute(sql, [state] * placeholders):
+            assert outcome == recipient_state.decide(status, state, known).outcome, (
+                status,
+                known,
+                state,
+            )

@@ -23,6 +23,7 @@ from kombu import Exchange, Queue
 from django_smsgo.models import Batch, Message, Recipient
 from django_smsgo.services import sweeper
 from django_smsgo.services.sending import send_sms
+from django_smsgo.services.states import batch as batch_state
 from django_smsgo.simulator.instance import Simulator
 from tests.celery_app import app as celery_app
 from tests.core.conftest import send_requests
@@ -200,7 +201,7 @@ def test_a_worker_killed_mid_dispatch_sends_nothing_twice_and_loses_nothing(
     for batch in in_flight:
         batch.refresh_from_db()
         assert batch.state == Batch.State.UNCERTAIN
-        assert batch.reason_params == sweeper.LEASE_EXPIRED
+        assert batch.reason_params == batch_state.LEASE_EXPIRED
 
     def phones(status: str) -> set[str]:
         return set(message.recipients.filter(status=status).values_list("phone", flat=True))

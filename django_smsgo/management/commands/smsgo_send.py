@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count
 
 from django_smsgo.exceptions import SmsgoError
 from django_smsgo.models import Message, Recipient
@@ -103,12 +102,7 @@ class Command(BaseCommand):
         total = message.recipient_count or 1
         deadline = time.monotonic() + timeout
         while True:
-            counts = dict(
-                Recipient.objects.filter(message=message)
-                .values_list("status")
-                .annotate(n=Count("pk"))
-                .order_by()
-            )
+            counts = Recipient.objects.filter(message=message).status_counts()
             done = total - counts.get(Recipient.Status.QUEUED, 0)
             self.progress(done, total)
             if done >= total or time.monotonic() > deadline:

@@ -18,17 +18,17 @@ write lock — so the second one counts the first.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, Sum
 
 from django_smsgo.models import Message
+from django_smsgo.services import locks
 from django_smsgo.services.carrier_rules.errors import PointsBudgetError
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -119,25 +119,11 @@ def budget_use(kind: str, *, now: datetime, budget: Mapping[str, Any] | None) ->
 def lock_points_budget(kind: str) -> None:
     """Make concurrent budget checks of ``kind`` wait for each other until commit.
 
-    Call inside ``transaction.atomic()``. PostgreSQL: a transaction-level
-    advisory lock on a key of the kind. SQLite: the database's write lock,
-    taken at once by a write that changes no row (SQLite lets one writer at a
-    time; a plain read would not wait). Other databases: no lock is taken.
+    Call inside ``transaction.atomic()``: :func:`~django_smsgo.services.locks.serialise`
+    (PostgreSQL's transaction-level advisory lock, SQLite's write lock; other
+    databases get no lock).
     """
-    if not connection.in_atomic_block:
-        raise RuntimeError("lock_points_budget() must run inside transaction.atomic().")
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(kind)])
-        elif connection.vendor == "sqlite":
-            table = connection.ops.quote_name(Message._meta.db_table)
-            cursor.execute(f"UPDATE {table} SET id = id WHERE 0 = 1")  # noqa: S608 - no input
-
-
-def _lock_key(kind: str) -> int:
-    """A stable signed 64-bit key for the advisory lock of ``kind``."""
-    digest = hashlib.sha256(f"django_smsgo.points_budget.{kind}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    locks.serialise(f"points_budget:{kind}")
 
 
 def check_points_budget(

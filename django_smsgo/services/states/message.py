@@ -10,9 +10,8 @@
       └─────────┴──► cancelled            scheduled ──► cancelled (at the gateway)
                 └──► failed (expired, unaffordable, refused)
 
-A transition is a conditional ``UPDATE … WHERE status IN (allowed sources)``,
-so two processes racing to move the same message cannot both win, and a late
-worker cannot drag a message back from a final state.
+The table of allowed moves is :data:`django_smsgo.models.MESSAGE_TRANSITIONS`.
+A transition is a conditional ``UPDATE … WHERE status IN (allowed sources)``.
 """
 
 from __future__ import annotations
@@ -23,11 +22,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
-from django_smsgo.models import Message, Recipient
+from django_smsgo.models import MESSAGE_TRANSITIONS, Message, Recipient, final_statuses
 from django_smsgo.reasons import Reason
+from django_smsgo.services.states import sources_of
 from django_smsgo.signals import message_failed
 
 logger = logging.getLogger(__name__)
@@ -35,35 +34,8 @@ logger = logging.getLogger(__name__)
 S = Message.Status
 R = Recipient.Status
 
-#: For each status, the statuses it may move to.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.QUEUED, S.CANCELLED}),
-    S.QUEUED: frozenset({S.SENDING, S.CANCELLED, S.FAILED}),
-    S.SENDING: frozenset(
-        {S.SCHEDULED, S.SUBMITTED, S.COMPLETED, S.UNCERTAIN, S.FAILED, S.CANCELLED}
-    ),
-    S.SCHEDULED: frozenset({S.SUBMITTED, S.COMPLETED, S.CANCELLED, S.UNCERTAIN, S.FAILED}),
-    S.SUBMITTED: frozenset({S.COMPLETED, S.UNCERTAIN}),
-    S.UNCERTAIN: frozenset({S.SUBMITTED, S.SCHEDULED, S.COMPLETED, S.FAILED}),
-    S.COMPLETED: frozenset(),
-    S.FAILED: frozenset(),
-    S.CANCELLED: frozenset(),
-}
-
 #: Statuses nothing moves a message out of.
-TERMINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
-
-#: Recipient statuses that may still change.
-OPEN_RECIPIENT_STATUSES = (R.QUEUED, R.SUBMITTED, R.UNCERTAIN)
-
-
-class InvalidTransition(ValueError):
-    """A status change the state machine does not allow."""
-
-
-def sources_of(target: str) -> list[str]:
-    """Every status from which a message may move to ``target``."""
-    return [source for source, targets in TRANSITIONS.items() if target in targets]
+TERMINAL = final_statuses(MESSAGE_TRANSITIONS)
 
 
 def transition(
@@ -82,15 +54,12 @@ def transition(
     ``message`` is refreshed from what was stored. A move to ``failed`` sends
     ``message_failed`` after commit.
     """
-    if target not in TRANSITIONS:
-        raise InvalidTransition(f"Unknown message status {target!r}.")
     values: dict[str, Any] = {"status": target, "updated_at": timezone.now(), **fields}
     if reason:
         values["reason_code"] = str(reason)
         values["reason_params"] = dict(reason_params or {})
-    changed = bool(
-        Message.objects.filter(pk=message.pk, status__in=sources_of(target)).update(**values)
-    )
+    allowed = sources_of(MESSAGE_TRANSITIONS, target)
+    changed = bool(Message.objects.filter(pk=message.pk, status__in=allowed).update(**values))
     message.refresh_from_db()
     if changed:
         logger.info("Message %s is now %s%s", message.pk, target, f" ({reason})" if reason else "")
@@ -104,17 +73,6 @@ def _announce_failure(message: Message) -> None:
         message_failed.send(sender=Message, message=message, reason=message.reason_text)
 
     transaction.on_commit(send)
-
-
-def recipient_counts(message_id: int) -> dict[str, int]:
-    """How many recipients of the message are in each status."""
-    rows = (
-        Recipient.objects.filter(message_id=message_id)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return dict(rows)
 
 
 def derive_status(
@@ -149,10 +107,9 @@ def settle(message: Message) -> str:
     message.refresh_from_db()
     if message.status in TERMINAL:
         return message.status
-    counts = recipient_counts(message.pk)
-    reached = Recipient.objects.filter(
-        message_id=message.pk, status=R.FAILED, submitted_at__isnull=False
-    ).exists()
+    recipients = Recipient.objects.filter(message_id=message.pk)
+    counts = recipients.status_counts()
+    reached = recipients.filter(status=R.FAILED, submitted_at__isnull=False).exists()
     now = timezone.now()
     target = derive_status(counts, send_at=message.send_at, now=now, reached=reached)
     if target is None or target == message.status:

@@ -6,8 +6,9 @@ data-modifying statement that, in a single round trip:
 
 1. locks the matching recipient (``FOR NO KEY UPDATE``: the newest version of
    the row, waiting for a concurrent report on it to commit first),
-2. decides the outcome from that newest version, with the same rules as
-   :mod:`django_smsgo.services.reports`,
+2. decides the outcome from that newest version, with a ``CASE`` generated
+   from :data:`~django_smsgo.services.states.recipient.REPORT_RULES` (the table
+   the general path reads, so the two cannot say different things),
 3. changes the recipient only when the outcome is ``applied``,
 4. inserts the ``DeliveryReport`` row with its outcome, and
 5. for a final state, looks for another recipient of the message that is
@@ -44,7 +45,15 @@ from typing import Any
 from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from django_smsgo.client.statuses import FINAL_STATES
 from django_smsgo.models import Batch, DeliveryReport, Recipient
+from django_smsgo.services.states.recipient import (
+    OPEN,
+    REPORT_RULES,
+    final_reason,
+    normalise_state,
+    status_after,
+)
 
 Outcome = DeliveryReport.Outcome
 R = Recipient.Status
@@ -56,9 +65,7 @@ class Recorded:
 
     report: DeliveryReport
     recipient: Recipient
-    #: The recipient's status before this report (for the conflict log line).
-    previous_status: str
-    #: The recipient's gateway status before this report.
+    #: The recipient's gateway status before this report (for the conflict log line).
     previous_gateway_status: str
     #: A final state was applied and no other open recipient was found free:
     #: the message may be finished, check it after commit.
@@ -79,11 +86,6 @@ def record(
     phone: str,
     statuscode: int | None,
     statusstr: str,
-    state: str,
-    final: bool,
-    final_status: str,
-    reason_code: str,
-    reason_params: Mapping[str, Any],
     source: str,
     raw: Mapping[str, Any],
     now: datetime,
@@ -91,12 +93,13 @@ def record(
     """Record one report of batch ``batch_id`` in one statement, or return None.
 
     ``phones``: every spelling of the reported number, or None when the report
-    named none. ``statusstr`` is the text as stored, ``state`` its comparable
-    form, ``final`` whether it is one of table 2's final states, and then
-    ``final_status`` / ``reason_code`` / ``reason_params`` what the recipient becomes. None
-    means the statement wrote nothing: the report needs the general path.
+    named none. ``statusstr`` is the text as stored. None means the statement
+    wrote nothing: the report needs the general path.
     """
     connection = connections[alias]
+    state = normalise_state(statusstr)
+    final = state in FINAL_STATES
+    reason_code, reason_params = final_reason(state)
     raw_dict = dict(raw)
     raw_value = DeliveryReport._meta.get_field("raw").get_db_prep_save(raw_dict, connection)
     params: dict[str, Any] = {
@@ -107,7 +110,7 @@ def record(
         "statuscode": statuscode,
         "statusstr": statusstr,
         "state": state,
-        "new_status": final_status if final else R.SUBMITTED,
+        "new_status": status_after(_applied_rule(final=final), state),
         "reason_code": reason_code,
         "reason_params": Recipient._meta.get_field("reason_params").get_db_prep_save(
             dict(reason_params), connection
@@ -244,7 +247,6 @@ def _recorded(
     return Recorded(
         report=report,
         recipient=recipient,
-        previous_status=previous[Recipient._meta.get_field("status").column],
         previous_gateway_status=previous[Recipient._meta.get_field("gateway_status").column],
         may_finish_message=bool(may_finish),
     )
@@ -266,6 +268,37 @@ def _literal(value: str) -> str:
     if not value.replace("_", "").isalnum():
         raise ValueError(f"Not a plain choice value: {value!r}")
     return f"'{value}'"
+
+
+def _applied_rule(*, final: bool) -> Any:
+    """The rule that applies a report (final or not) to an open recipient."""
+    return next(
+        rule
+        for rule in REPORT_RULES
+        if rule.final == final and rule.outcome == Outcome.APPLIED and rule.same is None
+    )
+
+
+def outcome_case(*, final: bool, status: str, known: str, state: str = "%(state)s") -> str:
+    """A SQL ``CASE`` giving a report's outcome by :data:`REPORT_RULES`, in the rules' order.
+
+    ``status`` and ``known`` are the SQL of the recipient's status and of its
+    known state in comparable form; ``state`` that of the report's state. The
+    rules' first match wins, as in :func:`~.recipient.decide`. No rule left
+    matching gives NULL, which the statement treats as "take the general path".
+    """
+    whens = []
+    for rule in REPORT_RULES:
+        if rule.final != final:
+            continue
+        statuses = ", ".join(_literal(s) for s in sorted(rule.statuses))
+        condition = f"{status} IN ({statuses})"
+        if rule.same is True:
+            condition += f" AND {known} = {state}"
+        elif rule.same is False:
+            condition += f" AND {known} <> {state}"
+        whens.append(f"WHEN {condition} THEN {_literal(rule.outcome)}")
+    return "CASE " + " ".join(whens) + " END"
 
 
 @cache
@@ -293,19 +326,14 @@ def _statement_sql(*, final: bool, by_phone: bool) -> str:
     r_status, r_gw = col(Recipient, "status"), col(Recipient, "gateway_status")
     r_message = col(Recipient, "message")
     all_columns = [column(field) for field in _RECIPIENT_FIELDS]
-    open_statuses = ", ".join(_literal(s) for s in (R.QUEUED, R.SUBMITTED, R.UNCERTAIN))
-    changeable = ", ".join(_literal(s) for s in (R.QUEUED, R.SUBMITTED))
-    applied, duplicate = _literal(Outcome.APPLIED), _literal(Outcome.DUPLICATE)
-    stale, conflict = _literal(Outcome.STALE), _literal(Outcome.CONFLICT)
+    open_statuses = ", ".join(_literal(s) for s in sorted(OPEN))
+    applied = _literal(Outcome.APPLIED)
     # Python's strip().upper() and SQL's upper() agree on printable ASCII
     # without surrounding spaces; any other stored state takes the general path.
     comparable = f"t.{r_gw} COLLATE \"C\" ~ '^([!-~]([ -~]*[!-~])?)?$'"
     known = f'upper(t.{r_gw} COLLATE "C")'
+    outcome = outcome_case(final=final, status=f"t.{r_status}", known=known)
     if final:
-        outcome = f"""CASE
-            WHEN t.{r_status} NOT IN ({changeable}) THEN
-                CASE WHEN {known} = %(state)s THEN {duplicate} ELSE {conflict} END
-            ELSE {applied} END"""
         sets = f"""{r_status} = %(new_status)s,
             {col(Recipient, "final_at")} = %(now)s,
             {col(Recipient, "reason_code")} = %(reason_code)s,
@@ -320,10 +348,6 @@ def _statement_sql(*, final: bool, by_phone: bool) -> str:
         )"""  # noqa: S608
         may_finish = f"(d.outcome = {applied} AND NOT EXISTS (SELECT 1 FROM other))"  # noqa: S608
     else:
-        outcome = f"""CASE
-            WHEN t.{r_status} NOT IN ({changeable}) THEN {stale}
-            WHEN t.{r_status} = {_literal(R.SUBMITTED)} AND {known} = %(state)s THEN {duplicate}
-            ELSE {applied} END"""
         sets = f"{r_status} = %(new_status)s,"
         other = ""
         may_finish = "false"

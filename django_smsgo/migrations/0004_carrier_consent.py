@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("django_smsgo", "0002_reason_codes_and_kind"),
+        ("django_smsgo", "0003_dispatch_attempts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,278 @@
+"""The batch state machine: claiming recipients for one request, and recording what became of it.
+
+::
+
+    claimed ──accepted──► submitted ──cancelled at the gateway──► cancelled
+       │
+       ├──refused, or surely not sent──► failed (recipients failed, or released for a retry)
+       └──perhaps sent, or lease expired──► uncertain ──a late answer or a report──► submitted
+
+The table of allowed moves is :data:`django_smsgo.models.BATCH_TRANSITIONS`.
+Each function moves a batch and its recipients in one transaction, and only
+while the batch is in a state the move is allowed from: a worker whose lease
+ran out, a redelivered task or a second sweeper changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, Q
+
+from django_smsgo.client import SendResult
+from django_smsgo.client.numbers import MAX_NUMBERS_PER_REQUEST
+from django_smsgo.models import BATCH_TRANSITIONS, Batch, Message, Recipient
+from django_smsgo.reasons import Cause, Reason, cause
+from django_smsgo.services import locks
+from django_smsgo.services.states import recipient, sources_of
+
+logger = logging.getLogger(__name__)
+
+B = Batch.State
+R = Recipient.Status
+
+#: What a batch whose claim lease ran out is: perhaps sent.
+LEASE_EXPIRED = {"cause": cause(Cause.LEASE_EXPIRED)}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claimed batch and the numbers its request carries, read inside the claim."""
+
+    batch: Batch
+    numbers: tuple[str, ...]
+
+
+def claim(
+    message: Message, *, lease: timedelta, now: datetime, size: int = MAX_NUMBERS_PER_REQUEST
+) -> Claim | None:
+    """Claim up to ``size`` unclaimed recipients of ``message`` as a new batch (None: none left).
+
+    Candidates are read with ``SELECT … FOR UPDATE SKIP LOCKED`` where the
+    database has it, and taken by a conditional ``UPDATE … WHERE batch IS NULL
+    AND status = 'queued'``: only the rows that UPDATE changed belong to the
+    batch, so two workers can never claim the same recipient, even where
+    ``select_for_update`` does nothing (SQLite). The batch holds distinct
+    numbers only (under ``OVERRIDE_RECIPIENTS`` several recipients share one,
+    and the gateway must not get a number twice in one request).
+    """
+    while True:
+        with locks.writing():
+            candidates = Recipient.objects.filter(message_id=message.pk).unclaimed().order_by("pk")
+            if connection.features.has_select_for_update_skip_locked:
+                candidates = candidates.select_for_update(skip_locked=True)
+            rows = list(candidates.values_list("pk", "phone")[:size])
+            if not rows:
+                return None
+            first = _first_per_number(rows)
+            batch = Batch.objects.create(
+                message=message, state=B.CLAIMED, lease_expires_at=now + lease
+            )
+            taken = Recipient.objects.filter(pk__in=first).unclaimed().update(batch=batch)
+            if taken == len(first):
+                return Claim(batch, tuple(first.values()))
+            if taken:
+                # Another worker took some of them between our read and our update.
+                numbers = batch.recipients.order_by("pk").values_list("phone", flat=True)
+                return Claim(batch, tuple(numbers))
+            batch.delete()
+
+
+def _first_per_number(rows: list[tuple[int, str]]) -> dict[int, str]:
+    """The first recipient of each number: one request must not carry a number twice."""
+    first: dict[str, int] = {}
+    for pk, phone in rows:
+        first.setdefault(phone, pk)
+    return {pk: phone for phone, pk in first.items()}
+
+
+def submit(batch: Batch, answer: SendResult, *, now: datetime) -> bool:
+    """Record an accepted request: msgid and points stored, recipients ``submitted``.
+
+    Also from ``uncertain`` (a late answer). Returns False when the batch had
+    moved on (e.g. cancelled meanwhile): nothing is changed then.
+    """
+    with locks.writing():
+        changed = Batch.objects.filter(
+            Q(pk=batch.pk)
+            & (
+                Q(state__in=sources_of(BATCH_TRANSITIONS, B.SUBMITTED))
+                | Q(state=B.SUBMITTED, msgid=answer.msgid)
+            )
+        ).update(
+            state=B.SUBMITTED,
+            msgid=answer.msgid,
+            points=answer.points,
+            api_url=answer.api_url,
+            statuscode=answer.statuscode,
+            statusstr=answer.statusstr[:200],
+            submitted_at=now,
+            reason_code="",
+            reason_params={},
+        )
+        if not changed:
+            return False
+        recipient.move(
+            Recipient.objects.filter(batch=batch),
+            R.SUBMITTED,
+            sources=[R.QUEUED, R.UNCERTAIN],
+            submitted_at=now,
+            gateway_statuscode=answer.statuscode,
+            updated_at=now,
+        )
+        # dispatch_due_at doubles as a heartbeat: the sweeper leaves a message
+        # alone while its dispatch keeps recording answers.
+        Message.objects.filter(pk=batch.message_id).update(
+            points_charged=F("points_charged") + (answer.points or 0),
+            dispatch_due_at=now,
+            updated_at=now,
+        )
+        Message.objects.filter(pk=batch.message_id, submitted_at__isnull=True).update(
+            submitted_at=now
+        )
+    batch.refresh_from_db()
+    return True
+
+
+def refuse(
+    batch: Batch,
+    *,
+    statuscode: int | None,
+    statusstr: str,
+    reason: str,
+    reason_params: Mapping[str, Any],
+    now: datetime,
+) -> bool:
+    """Fail the batch and its recipients: the gateway (or our checks) refused it, nothing sent."""
+    with locks.writing():
+        changed = Batch.objects.filter(
+            pk=batch.pk, state__in=sources_of(BATCH_TRANSITIONS, B.FAILED)
+        ).update(
+            state=B.FAILED,
+            statuscode=statuscode,
+            statusstr=statusstr[:200],
+            reason_code=reason,
+            reason_params=dict(reason_params),
+        )
+        recipient.move(
+            Recipient.objects.filter(batch=batch),
+            R.FAILED,
+            sources=[R.QUEUED, R.UNCERTAIN],
+            reason=reason,
+            reason_params=reason_params,
+            gateway_statuscode=statuscode,
+            final_at=now,
+        )
+    return bool(changed)
+
+
+def release(batch: Batch, failure: Mapping[str, Any], *, final: bool, now: datetime) -> bool:
+    """The request surely did not reach the gateway: give its recipients back, or fail them.
+
+    Released recipients are queued again for the retry; that is safe only
+    because nothing was sent. With ``final`` they fail instead. Returns False
+    when the batch is no longer claimed (the sweeper declared it uncertain
+    because our lease ran out): it is left alone then.
+    """
+    params = {"cause": dict(failure)}
+    with locks.writing():
+        owned = Batch.objects.filter(pk=batch.pk, state=B.CLAIMED).update(
+            state=B.FAILED,
+            reason_code=Reason.NOT_SENT if final else Reason.RELEASED,
+            reason_params=params,
+        )
+        if not owned:
+            return False
+        rows = Recipient.objects.filter(batch=batch, status=R.QUEUED)
+        if final:
+            recipient.move(
+                rows,
+                R.FAILED,
+                sources=[R.QUEUED],
+                reason=Reason.NOT_SENT,
+                reason_params=params,
+                final_at=now,
+            )
+        else:
+            # Not a change of status: the recipients are simply unclaimed again.
+            rows.update(batch=None, updated_at=now)
+    return True
+
+
+def mark_uncertain(batch: Batch, failure: Mapping[str, Any], *, now: datetime) -> bool:
+    """The request may have reached the gateway: batch and recipients ``uncertain``, for good."""
+    params = {"cause": dict(failure)}
+    with locks.writing():
+        owned = Batch.objects.filter(pk=batch.pk, state=B.CLAIMED).update(
+            state=B.UNCERTAIN, reason_code=Reason.PERHAPS_SENT, reason_params=params
+        )
+        if owned:
+            recipient.move(
+                Recipient.objects.filter(batch=batch),
+                R.UNCERTAIN,
+                sources=[R.QUEUED],
+                reason=Reason.PERHAPS_SENT,
+                reason_params=params,
+                updated_at=now,
+            )
+    return bool(owned)
+
+
+def expire_lease(batch_id: int, *, now: datetime) -> bool:
+    """Mark a claimed batch whose lease ran out before ``now`` (and its recipients) uncertain."""
+    with locks.writing():
+        owned = (
+            Batch.objects.filter(pk=batch_id)
+            .lease_expired(now)
+            .update(state=B.UNCERTAIN, reason_code=Reason.PERHAPS_SENT, reason_params=LEASE_EXPIRED)
+        )
+        if owned:
+            recipient.move(
+                Recipient.objects.filter(batch_id=batch_id),
+                R.UNCERTAIN,
+                sources=[R.QUEUED],
+                reason=Reason.PERHAPS_SENT,
+                reason_params=LEASE_EXPIRED,
+                updated_at=now,
+            )
+    return bool(owned)
+
+
+def cancelled_at_gateway(batch: Batch, *, now: datetime) -> bool:
+    """The gateway cancelled a scheduled batch: recipients cancelled, its points refunded."""
+    with locks.writing():
+        changed = Batch.objects.filter(pk=batch.pk, state=B.SUBMITTED).update(
+            state=B.CANCELLED, reason_code=Reason.CANCELLED_AT_GATEWAY, reason_params={}
+        )
+        if not changed:
+            return False
+        recipient.move(
+            Recipient.objects.filter(batch=batch),
+            R.CANCELLED,
+            sources=[R.SUBMITTED, R.QUEUED],
+            reason=Reason.CANCELLED_AT_GATEWAY,
+            final_at=now,
+        )
+        Message.objects.filter(pk=batch.message_id).update(
+            points_charged=F("points_charged") - (batch.points or 0)
+        )
+    return True
+
+
+def adopt_msgid(batch: Batch, msgid: str, *, now: datetime) -> None:
+    """Store the msgid a report proves on a batch whose answer was lost (caller's transaction).
+
+    An ``uncertain`` batch is ``submitted`` from then on: the gateway has it.
+    """
+    Batch.objects.filter(pk=batch.pk, msgid="").update(msgid=msgid)
+    if batch.state == B.UNCERTAIN:
+        Batch.objects.filter(pk=batch.pk, state=B.UNCERTAIN).update(
+            state=B.SUBMITTED, submitted_at=now
+        )
+        batch.state = B.SUBMITTED
+    batch.msgid = msgid
