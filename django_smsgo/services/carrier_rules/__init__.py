@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext
 
+from django_smsgo.reasons import Reason, describe
 from django_smsgo.services.carrier_rules.errors import (
     CarrierRuleError,
     PointsBudgetError,
@@ -50,7 +51,6 @@ from django_smsgo.services.carrier_rules.numbers import (
 from django_smsgo.services.carrier_rules.quiet_hours import (
     MOVE,
     REFUSE,
-    TAIPEI,
     QuietRange,
     describe_ranges,
     parse_quiet_hours,
@@ -83,7 +83,9 @@ __all__ = [
     "check_budget",
     "find_links",
     "find_phone_numbers",
+    "hold_for_quiet_hours",
     "preview_rules",
+    "shape_text",
 ]
 
 
@@ -162,27 +164,17 @@ class RuleNote:
                 "footer": str(self.params.get("footer", "")).strip()
             }
         if self.code in (self.HELD, self.MOVED):
-            words = {
-                "window": self.params.get("window", ""),
-                "when": _taipei_text(self.params.get("send_at")),
-            }
-            if self.code == self.HELD:
-                return (
-                    gettext(
-                        "Held: marketing SMS are not delivered during the quiet hours "
-                        "%(window)s (Asia/Taipei); it goes out at %(when)s, through the "
-                        "gateway's schedule, and can be cancelled until then."
-                    )
-                    % words
-                )
-            return (
-                gettext(
-                    "Moved: the chosen time falls in the quiet hours %(window)s "
-                    "(Asia/Taipei); it goes out at %(when)s instead."
-                )
-                % words
-            )
+            return describe(Reason.QUIET_HOURS, self.reason_params())
         return self.code
+
+    def reason_params(self) -> dict[str, Any]:
+        """The note's data as stored with a message's reason (plain JSON values)."""
+        params = {
+            k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.params.items()
+        }
+        if self.code == self.MOVED:
+            params["moved"] = True
+        return params
 
     def as_dict(self) -> dict[str, Any]:
         """The note as data (an API answer)."""
@@ -192,10 +184,8 @@ class RuleNote:
         return {"code": self.code, "params": params, "text": self.text}
 
 
-def _taipei_text(moment: object) -> str:
-    if isinstance(moment, datetime):
-        return moment.astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M")
-    return str(moment or "")
+#: The notes that say a send was held or moved by the quiet hours.
+QUIET_HOURS_NOTES = frozenset({RuleNote.HELD, RuleNote.MOVED})
 
 
 @dataclass(frozen=True)
@@ -333,17 +323,62 @@ def _quiet_hours(
     draft: Draft, rules: CarrierRules
 ) -> tuple[datetime | None, bool, RuleNote | None]:
     """The send time after the quiet hours: (send_at, held, note); raises QuietHoursError."""
+    send_at, note = hold_for_quiet_hours(
+        draft.kind,
+        send_at=draft.send_at,
+        expires_at=draft.expires_at,
+        now=draft.now,
+        rules=rules,
+    )
+    return send_at, note is not None, note
+
+
+def hold_for_quiet_hours(
+    kind: str,
+    *,
+    send_at: datetime | None,
+    expires_at: datetime | None,
+    now: datetime,
+    rules: CarrierRules | None = None,
+) -> tuple[datetime | None, RuleNote | None]:
+    """When a send of ``kind`` goes out under the quiet hours: ``(send_at, note)``.
+
+    Marketing only. A send at ``now`` (``send_at`` None) or at a ``send_at``
+    inside the window gets the window's end and a note saying so (held, or
+    moved); outside the window, or for transactional SMS, ``send_at`` is
+    returned as it is with no note. Raises :class:`QuietHoursError` for a
+    ``send_at`` inside the window under ``QUIET_HOURS_SCHEDULED="refuse"``, or
+    when the window's end comes after ``expires_at``. Also used when a draft
+    is queued, since the time it is sent decides, not the time it was written.
+    """
+    rules = rules if rules is not None else CarrierRules.from_settings()
+    if kind != MARKETING or not rules.quiet_hours:
+        return send_at, None
     window = describe_ranges(rules.quiet_hours)
-    moment = draft.send_at if draft.send_at is not None else draft.now
+    moment = send_at if send_at is not None and send_at > now else now
     end = window_end(moment, rules.quiet_hours)
     if end is None:
-        return draft.send_at, False, None
-    if draft.send_at is not None and rules.quiet_hours_scheduled == REFUSE:
-        raise QuietHoursError(draft.send_at, window=window)
-    if draft.expires_at is not None and end >= draft.expires_at:
-        raise QuietHoursError(moment, window=window, expires_at=draft.expires_at)
-    code = RuleNote.HELD if draft.send_at is None else RuleNote.MOVED
-    return end, True, RuleNote(code, {"window": window, "send_at": end})
+        return send_at, None
+    scheduled = send_at is not None and send_at > now
+    if scheduled and rules.quiet_hours_scheduled == REFUSE:
+        raise QuietHoursError(moment, window=window)
+    if expires_at is not None and end >= expires_at:
+        raise QuietHoursError(moment, window=window, expires_at=expires_at)
+    code = RuleNote.MOVED if scheduled else RuleNote.HELD
+    return end, RuleNote(code, {"window": window, "send_at": end})
+
+
+def shape_text(body: str, kind: str, rules: CarrierRules | None = None) -> str:
+    """``body`` with the sender tag and opt-out line the rules add for ``kind`` (no refusals).
+
+    For comparing a text as a caller gave it with the text that was stored.
+    """
+    rules = rules if rules is not None else CarrierRules.from_settings()
+    if kind in rules.sender_tag_kinds and rules.sender_tag_mode == "prefix":
+        body = apply_sender_tag(body, tag=rules.sender_tag, mode="prefix").body
+    if kind == MARKETING:
+        body = apply_opt_out_footer(body, footer=rules.opt_out_footer).body
+    return body
 
 
 def check_budget(kind: str, points: int, *, now: datetime) -> list[BudgetUse]:
