@@ -102,9 +102,15 @@ def test_an_unregistered_link_or_number_refuses_before_anything_is_stored(
     assert Message.objects.count() == 1
 
 
+@pytest.mark.parametrize("zone", ["Asia/Taipei", "UTC", "America/New_York"])
 def test_a_marketing_send_in_the_quiet_hours_is_held_through_dlvtime_and_cancellable(
-    configure: Callable[..., None], gateway: Any, django_capture_on_commit_callbacks: Any
+    configure: Callable[..., None],
+    gateway: Any,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+    zone: str,
 ) -> None:
+    settings.TIME_ZONE = zone  # the window is Taipei's whatever the project's zone
     window, end = quiet_window_around_now()
     configure(QUIET_HOURS=window)
     with django_capture_on_commit_callbacks(execute=True):
@@ -113,6 +119,7 @@ def test_a_marketing_send_in_the_quiet_hours_is_held_through_dlvtime_and_cancell
     assert message.send_at == end
     assert message.reason_code == Reason.QUIET_HOURS
     assert "Held" in message.reason_text
+    assert f"{end:%Y-%m-%d %H:%M}" in message.reason_text  # in Taipei time
     assert message.status == Message.Status.SCHEDULED
     (sent,) = gateway.messages
     assert sent.dlvtime == f"{end:%Y/%m/%d %H:%M:%S}"
