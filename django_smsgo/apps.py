@@ -12,8 +12,13 @@ class SmsgoConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django_smsgo import checks  # noqa: F401 - registers the system checks
+        from django_smsgo import (
+            checks,  # noqa: F401 - registers the system checks
+            log_filters,
+        )
         from django_smsgo.services import dispatching
+
+        log_filters.install()
 
         if dispatching.celery_installed():
             # Celery is optional: its tasks are wired in only when it imports.

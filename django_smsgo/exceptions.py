@@ -22,6 +22,7 @@ is installed, configuration errors are its ``ImproperlyConfigured``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import ClassVar
 
 try:
@@ -55,7 +56,18 @@ class SmsgoValidationError(SmsgoError, ValueError):
     def __init__(self, value: object, rule: str, message: str | None = None) -> None:
         self.value = value
         self.rule = rule
-        super().__init__(message or f"{value!r}: {rule}")
+        super().__init__(message or f"{shown(value)}: {rule}")
+
+
+def shown(value: object) -> str:
+    """``value`` as a person reads it in an error: text quoted, a moment in ISO 8601."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return repr(value)  # quoted, and control characters visible as \x07
+    if isinstance(value, list | tuple):
+        return ", ".join(shown(item) for item in value)
+    return str(value)
 
 
 class InvalidNumberError(SmsgoValidationError):

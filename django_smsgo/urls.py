@@ -3,7 +3,7 @@
 Include them with ``path("smsgo/", include("django_smsgo.urls"))``.
 """
 
-from django.urls import path
+from django.urls import path, re_path
 
 from django_smsgo import views
 
@@ -12,4 +12,7 @@ app_name = "smsgo"
 urlpatterns = [
     path("report/<int:batch_id>/<str:token>/", views.delivery_report, name="report"),
     path("reply/<int:batch_id>/<str:token>/", views.reply, name="reply"),
+    # Any other path under these prefixes may hold a token: answered here, so
+    # Django's 404 page and request log never show it.
+    re_path(r"^(?:report|reply)(?:/|$)", views.not_found),
 ]

@@ -19,9 +19,10 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig, TooManyFieldsSent
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from django_smsgo.conf import smsgo_settings
@@ -145,9 +146,13 @@ def _decode_pairs(raw: bytes, max_bytes: int) -> list[tuple[str, str]]:
 
 
 def _multipart_pairs(request: HttpRequest) -> list[tuple[str, str]]:
-    if request.FILES:
+    try:
+        files, form = request.FILES, request.POST
+    except (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent):
+        raise BadCallback("malformed multipart body") from None
+    if files:
         raise BadCallback("files are not accepted")
-    pairs = [(key, value) for key, values in request.POST.lists() for value in values]
+    pairs = [(key, value) for key, values in form.lists() for value in values]
     if len(pairs) > _MAX_FIELDS:
         raise BadCallback(f"too many parameters (more than {_MAX_FIELDS})")
     # Django decodes multipart fields leniently; a replacement character is
@@ -288,6 +293,13 @@ def _store_reply(batch_id: int) -> Callable[[dict[str, str]], str]:
         return msgid
 
     return store
+
+
+@csrf_exempt
+def not_found(request: HttpRequest) -> HttpResponse:
+    """404 for a path under ``report/`` or ``reply/`` that is no callback URL (token hidden)."""
+    logger.warning("Callback %s refused: no such callback URL.", redact(request.path))
+    return _plain(404, "not found")
 
 
 @csrf_exempt

@@ -28,7 +28,18 @@ LAYERS: dict[str, set[str]] = {
     "simulator": {"outcomes"},  # a stand-in gateway: knows nothing of the app
 }
 
-ENTRY = {"admin", "api", "views", "urls", "management", "tasks", "checks", "apps", "integrations"}
+ENTRY = {
+    "admin",
+    "api",
+    "views",
+    "urls",
+    "management",
+    "tasks",
+    "checks",
+    "apps",
+    "integrations",
+    "log_filters",
+}
 BASE = {"models", "reasons", "conf", "signals", "outcomes", "migrations"}
 
 

@@ -14,7 +14,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -27,6 +26,7 @@ from django_smsgo.api.errors import (
 )
 from django_smsgo.api.filters import MessageFilterBackend
 from django_smsgo.api.pagination import MessageCursorPagination, RecipientCursorPagination
+from django_smsgo.api.parsers import StrictJSONParser
 from django_smsgo.api.permissions import BalancePermission, MessagePermission
 from django_smsgo.api.querysets import message_queryset_hook
 from django_smsgo.api.schema import document
@@ -43,6 +43,7 @@ from django_smsgo.api.serializers import (
 from django_smsgo.api.throttling import SendRateThrottle
 from django_smsgo.exceptions import SmsgoError, SmsgoValidationError
 from django_smsgo.models import BalanceSnapshot, Message, Recipient
+from django_smsgo.services import sending
 from django_smsgo.services.balance import latest_balance, refresh_balance
 from django_smsgo.services.cancelling import cancel_message
 from django_smsgo.services.carrier_rules import shape_text
@@ -52,7 +53,6 @@ from django_smsgo.services.errors import (
     InsufficientBalanceError,
 )
 from django_smsgo.services.estimates import estimate
-from django_smsgo.services.sending import send_sms
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -89,7 +89,7 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
     # Any path segment reaches the view, so a malformed id gets the API's JSON
     # 404 rather than the project's HTML one.
     lookup_value_regex = r"[^/]+"
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     def get_message_queryset(self) -> QuerySet[Message]:
         """The messages the current user may see (override to change the rule)."""
@@ -188,7 +188,7 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
                 return self.detail_response(earlier, status.HTTP_200_OK)
         user = request.user if request.user.is_authenticated else None
         try:
-            message = send_sms(
+            stored = sending.send(
                 data.pop("to"),
                 data.pop("body"),
                 idempotency_key=key,
@@ -206,16 +206,24 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
                 {"detail": str(exc), "needed": exc.needed, "balance": exc.balance},
                 status=status.HTTP_402_PAYMENT_REQUIRED,
             )
-        if key is not None and not self.get_queryset().filter(pk=message.pk).exists():
-            # Another caller won the race for this key with a message this user may not see.
-            raise Conflict({"idempotency_key": ["This key was used for another message."]})
+        message = stored.message
+        if not stored.created:
+            # A concurrent request with this key stored it first: answer as for a repeat.
+            self.check_earlier(message, serializer.validated_data["body"])
+            return self.detail_response(message, status.HTTP_200_OK)
         response = self.detail_response(message, status.HTTP_201_CREATED)
         response["Location"] = api_path(request, "message-detail", message.pk)
         return response
 
     def idempotency_key(self, request: Request, from_body: str | None) -> str | None:
-        """The key from the body or the ``Idempotency-Key`` header; both must agree."""
+        """The key from the body or the ``Idempotency-Key`` header; both must agree.
+
+        A blank key is no key, as in ``send_sms()``.
+        """
         from_header = request.headers.get(IDEMPOTENCY_HEADER) or None
+        from_header, from_body = (
+            key if key is not None and key.strip() else None for key in (from_header, from_body)
+        )
         if from_header is not None and len(from_header) > 255:
             raise ValidationError(
                 {"idempotency_key": [f"The {IDEMPOTENCY_HEADER} header is over 255 characters."]}
@@ -234,8 +242,12 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
     def earlier_message(self, key: str, body: str) -> Message | None:
         """The message already sent with this key, if the user may see it; else a 409."""
         earlier = Message.objects.by_idempotency_key(key)
-        if earlier is None:
-            return None
+        if earlier is not None:
+            self.check_earlier(earlier, body)
+        return earlier
+
+    def check_earlier(self, earlier: Message, body: str) -> None:
+        """409 unless ``earlier`` (stored under the request's key) is this user's and this text."""
         if not self.get_queryset().filter(pk=earlier.pk).exists():
             raise Conflict({"idempotency_key": ["This key was used for another message."]})
         # The stored text carries the sender tag and opt-out line the rules added.
@@ -243,7 +255,6 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
             raise Conflict(
                 {"idempotency_key": ["This key was used for a message with a different text."]}
             )
-        return earlier
 
     @document(
         parameters=[

@@ -37,10 +37,22 @@ def gateway_refusal(code: int, text: str, api_url: str) -> Outcome:
     return Outcome(error=error, failover=isinstance(error, SendFailedError))
 
 
+#: Codes that refuse the account, not one receiver: a query answering one refused them all.
+ACCOUNT_CODES = frozenset({-2, -3, -6, -10})
+
+
 def request_refusal(rows: list[StatusRow], api_url: str) -> Outcome | None:
-    """A refusal of the whole query: one negative row that names no receiver."""
-    if len(rows) == 1 and rows[0].statuscode < 0 and not rows[0].phone:
-        return gateway_refusal(rows[0].statuscode, rows[0].statusstr, api_url)
+    """A refusal of the whole query.
+
+    One negative row that names no receiver, or any row with an account-level
+    code (a wrong password refuses every pair of the query, even when the
+    gateway repeats the number in the row).
+    """
+    for row in rows:
+        if row.statuscode in ACCOUNT_CODES or (
+            len(rows) == 1 and row.statuscode < 0 and not row.phone
+        ):
+            return gateway_refusal(row.statuscode, row.statusstr, api_url)
     return None
 
 

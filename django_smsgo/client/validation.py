@@ -101,7 +101,13 @@ def format_dlvtime(moment: datetime) -> str:
             f"dlvtime {moment.isoformat()} is naive: give it a time zone, e.g. "
             "django.utils.timezone.make_aware() or datetime(..., tzinfo=ZoneInfo('Asia/Taipei')).",
         )
-    return moment.astimezone(TAIPEI).strftime(DLVTIME_FORMAT)
+    try:
+        return moment.astimezone(TAIPEI).strftime(DLVTIME_FORMAT)
+    except OverflowError:
+        raise ScheduleError(
+            moment,
+            "dlvtime must be a time the gateway can write (up to the year 9999, Taiwan time)",
+        ) from None
 
 
 def check_msgid(msgid: object) -> str:

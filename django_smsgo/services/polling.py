@@ -1,8 +1,8 @@
 """Status polling: ask the gateway about recipients no report has settled yet.
 
-Polling and Phase-Two callbacks share one settling rule: every answer goes
-through :func:`django_smsgo.services.reports.record_observation`, so final
-states stay terminal whichever source comes first. An answer that repeats
+Polling and Phase-Two callbacks share one settling rule, the table
+:data:`~django_smsgo.services.states.recipient.REPORT_RULES`, so final states
+stay terminal whichever source comes first. An answer that repeats
 what is known is not stored again (one ``DeliveryReport`` per change), and a
 recipient still not final after ``POLL_MAX_AGE`` seconds is given up on.
 """
@@ -18,14 +18,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from django_smsgo.backends import BaseBackend, get_backend
+from django_smsgo.client import DeliveryStatus
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import GatewayError, TransportError
 from django_smsgo.models import DeliveryReport, Message, Recipient
-from django_smsgo.services.reports import record_observation
+from django_smsgo.services.reports import announce
 from django_smsgo.services.states import recipient as recipient_state
 from django_smsgo.services.states.message import settle
+from django_smsgo.services.states.recipient import Observation
 
 logger = logging.getLogger(__name__)
+
+STATUS_LENGTH = DeliveryReport._meta.get_field("statusstr").max_length or 32
 
 
 @dataclass
@@ -63,11 +67,14 @@ def poll_delivery_status(
 
     Only recipients submitted at least ``min_age`` seconds ago are asked
     (default ``POLL_MIN_AGE``; ``0`` asks about all of them), in requests of
-    ``POLL_BATCH_SIZE`` pairs. Each answer that changes something is recorded
-    as a ``DeliveryReport`` (source ``poll``). Recipients older than
-    ``POLL_MAX_AGE`` seconds are marked failed first. A gateway or transport
-    error ends the run (it is reported in ``PollResult.error``): the next run
-    asks again.
+    ``POLL_BATCH_SIZE`` pairs, each pair once. Whatever shape the answer has
+    (a row per pair, a row per msgid occurrence, repeats, rows for numbers not
+    asked about), each pair is taken once, and only when it tells something
+    new; the changes of one answer are written together
+    (:func:`~django_smsgo.services.states.recipient.apply_observations`).
+    Recipients older than ``POLL_MAX_AGE`` seconds are marked failed first. A
+    gateway or transport error ends the run (it is reported in
+    ``PollResult.error``): the next run asks again.
     """
     result = PollResult()
     now = timezone.now()
@@ -87,39 +94,69 @@ def poll_delivery_status(
             break
         result.requests += 1
         result.asked += len(pairs)
-        by_pair = {(p.msgid, p.phone): p for p in chunk}
-        for answer in answers:
-            pending = by_pair.get((str(answer.msgid), answer.number)) or _match(chunk, answer)
-            if pending is None:
-                logger.info(
-                    "Query answer for unknown pair %s/%s ignored.", answer.msgid, answer.number
-                )
-                continue
-            if recipient_state.normalise_state(answer.statusstr) == recipient_state.normalise_state(
-                pending.known
-            ) and not (pending.uncertain):
-                continue  # nothing new: no report row per unchanged poll
-            report = record_observation(
-                msgid=pending.msgid,
-                phone=pending.phone,
-                statuscode=answer.statuscode,
-                statusstr=answer.statusstr,
-                source=DeliveryReport.Source.POLL,
-                raw=dict(answer.raw) if answer.raw else {},
-                batch_id=pending.batch_id,
-            )
+        reports = recipient_state.apply_observations(
+            news(chunk, answers), source=DeliveryReport.Source.POLL, now=timezone.now()
+        )
+        for report in reports:
             if report.outcome == DeliveryReport.Outcome.APPLIED:
                 result.changed += 1
-                touched.add(pending.message_id)
+                touched.add(report.recipient.message_id)  # type: ignore[union-attr]
+                announce(report)
+            elif report.outcome == DeliveryReport.Outcome.CONFLICT:
+                logger.warning(
+                    "Conflicting final state for msgid %s number %s: %s; the first one stays.",
+                    report.msgid,
+                    report.phone,
+                    report.statusstr,
+                )
     for message in Message.objects.filter(pk__in=touched):
         settle(message)
     return result
 
 
-def _match(chunk: list[_Pending], answer: object) -> _Pending | None:
+def news(chunk: list[_Pending], answers: Iterable[DeliveryStatus]) -> list[Observation]:
+    """One observation per asked pair whose answer tells something new.
+
+    Rows for pairs not asked about are ignored, as are a pair's repeats after
+    its first row (a final state wins over a passing one) and rows the gateway
+    refused (a negative ``statuscode``: there is no state in them).
+    """
+    by_pair = {(p.msgid, p.phone): p for p in chunk}
+    first: dict[tuple[str, str], DeliveryStatus] = {}
+    for answer in answers:
+        pending = by_pair.get((str(answer.msgid), answer.number)) or _match(chunk, answer)
+        if pending is None:
+            logger.info("Query answer for unknown pair %s/%s ignored.", answer.msgid, answer.number)
+            continue
+        if answer.statuscode is not None and answer.statuscode < 0:
+            continue
+        pair = (pending.msgid, pending.phone)
+        if pair not in first or (answer.is_final and not first[pair].is_final):
+            first[pair] = answer
+    observations = []
+    for pair, answer in first.items():
+        pending = by_pair[pair]
+        state = recipient_state.normalise_state(answer.statusstr)
+        if state == recipient_state.normalise_state(pending.known) and not pending.uncertain:
+            continue  # nothing new: no report row per unchanged poll
+        observations.append(
+            Observation(
+                recipient_id=pending.recipient_id,
+                batch_id=pending.batch_id,
+                msgid=pending.msgid,
+                phone=pending.phone,
+                statuscode=answer.statuscode,
+                statusstr=answer.statusstr.strip()[:STATUS_LENGTH],
+                raw=dict(answer.raw) if answer.raw else {},
+            )
+        )
+    return observations
+
+
+def _match(chunk: list[_Pending], answer: DeliveryStatus) -> _Pending | None:
     """Find the pair of an answer whose number is spelled differently (e.g. +886…)."""
-    number = str(getattr(answer, "number", ""))
-    msgid = str(getattr(answer, "msgid", ""))
+    number = str(answer.number or "")
+    msgid = str(answer.msgid or "")
     tail = number[-9:]
     found = [p for p in chunk if p.phone[-9:] == tail and (not msgid or p.msgid == msgid)]
     return found[0] if len(found) == 1 else None

@@ -390,8 +390,12 @@ def _settle_message_after_commit(message_id: int, *, always: bool = False) -> No
 
 
 def _after_apply(report: DeliveryReport) -> None:
-    if report.outcome != Outcome.APPLIED or report.recipient is None:
-        return
+    if report.outcome == Outcome.APPLIED and report.recipient is not None:
+        announce(report)
+
+
+def announce(report: DeliveryReport) -> None:
+    """Send ``delivery_report_received`` for an applied report once it is committed."""
     recipient = report.recipient
 
     def send() -> None:

@@ -17,7 +17,7 @@ from django_smsgo.client.encodings import Encoding
 from django_smsgo.client.numbers import MAX_NUMBERS_PER_REQUEST, chunked, normalize_numbers
 from django_smsgo.client.text import count_segments, fit_encoding
 from django_smsgo.client.text import estimate_points as request_points
-from django_smsgo.client.validation import validate_send
+from django_smsgo.client.validation import TAIPEI, validate_send
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import (
     InvalidNumberError,
@@ -190,6 +190,12 @@ def _check_schedule(send_at: datetime | None, expires_at: datetime | None, now: 
             raise ScheduleError(value, f"{name} must be a datetime")
         if value.tzinfo is None or value.utcoffset() is None:
             raise ScheduleError(value, f"{name} must be an aware datetime (naive given)")
+        try:
+            value.astimezone(TAIPEI)
+        except OverflowError:
+            raise ScheduleError(
+                value, f"{name} must be a time the gateway can write (year 9999 at the latest)"
+            ) from None
     if expires_at is not None:
         if expires_at <= now:
             raise ScheduleError(expires_at, "expires_at must be in the future")

@@ -9,19 +9,25 @@ for quick ``curl`` calls.
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from . import rules
 from .faults import Fault, FaultError
-from .records import CONFIG_TYPES, Account
+from .records import CONFIG_TYPES, Account, check_setting
 from .state import SimulatorError
 
 if TYPE_CHECKING:
     from .app import SimulatorApp
 
 JSON_TYPE = "application/json; charset=utf-8"
+#: The environ key of the list of actions the bundled server runs once the answer is sent.
+AFTER_ANSWER = "smsgo.simulator.after_answer"
+#: The largest number an admin call takes (about 3,000 years in seconds).
+MAX_NUMBER = 1e11
 Answer = tuple[str, str, bytes]
+Environ = dict[str, Any]
 
 
 class AdminError(ValueError):
@@ -40,14 +46,20 @@ def handle(app: SimulatorApp, environ: dict[str, Any], route: str) -> Answer:
         return _json("404 Not Found", {"error": f"no admin call {route!r}", "calls": sorted(known)})
     try:
         data = _read_json(environ)
-        return _json("200 OK", view(app, data))
+        return _json("200 OK", view(app, data, environ))
     except (AdminError, SimulatorError, FaultError) as exc:
         return _json("400 Bad Request", {"error": str(exc)})
 
 
+def content_length(environ: dict[str, Any]) -> int:
+    """The request body's length; 0 when the header is missing or not a number."""
+    text = str(environ.get("CONTENT_LENGTH") or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else 0
+
+
 def _read_json(environ: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-    length = int(environ.get("CONTENT_LENGTH") or 0)
+    length = content_length(environ)
     raw = environ["wsgi.input"].read(length) if length else b""
     if raw.strip():
         try:
@@ -72,9 +84,12 @@ def _require(data: dict[str, Any], name: str) -> Any:
 
 def _number(data: dict[str, Any], name: str, default: float) -> float:
     try:
-        return float(data.get(name, default))
+        value = float(data.get(name, default))
     except (TypeError, ValueError):
         raise AdminError(f"{name!r} must be a number, got {data.get(name)!r}") from None
+    if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+        raise AdminError(f"{name!r} must be a finite number up to {MAX_NUMBER:g}, got {value!r}")
+    return value
 
 
 def _flag(value: Any) -> bool:
@@ -86,12 +101,12 @@ def _flag(value: Any) -> bool:
 # -- views --------------------------------------------------------------------------
 
 
-def state_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def state_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     app.state.process_due()
     return app.state.snapshot()
 
 
-def audit_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def audit_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     with app.state.lock:
         audit = app.state.audit.public()
     audit["duplicates"] = app.state.duplicates()
@@ -104,7 +119,7 @@ def audit_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
     return audit
 
 
-def messages_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def messages_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     app.state.process_due()
     with app.state.lock:
         messages = [m.public() for m in app.state.messages.values()]
@@ -113,7 +128,7 @@ def messages_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
     return {"messages": messages}
 
 
-def faults_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def faults_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     if data.get("clear"):
         app.state.faults.clear(data.get("endpoint"))
         return {"faults": app.state.faults.public()}
@@ -123,28 +138,31 @@ def faults_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
         seconds = _number(data, "seconds", 0)
         if seconds <= 0:
             raise AdminError("refuse needs 'seconds' > 0: the listener is reopened after that")
-        app.refuse(seconds)
+        refuse = app.refuse
+        # Refusing hangs up every connection, this one too: only once the answer is out.
+        environ.get(AFTER_ANSWER, []).append(lambda: refuse(seconds))
         return {"refused_for": seconds}
     fault = app.state.faults.add(Fault.from_json(data))
     return {"added": fault.public(), "faults": app.state.faults.public()}
 
 
-def clear_faults_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def clear_faults_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     app.state.faults.clear(data.get("endpoint"))
     return {"faults": app.state.faults.public()}
 
 
-def reply_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def reply_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     msgid = str(_require(data, "msgid"))
-    if not msgid.isdigit():
-        raise AdminError(f"msgid {msgid!r} must be digits")
+    number = rules.parse_msgid(msgid)
+    if number is None:
+        raise AdminError(f"msgid {msgid[:40]!r} must be 1 to 20 ASCII digits")
     entry = app.dispatcher.reply(
-        int(msgid), str(_require(data, "srcaddr")), str(_require(data, "smbody"))
+        number, str(_require(data, "srcaddr")), str(_require(data, "smbody"))
     )
     return {"reply": entry}
 
 
-def outcomes_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def outcomes_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     if data.get("clear"):
         app.state.clear_outcomes()
     elif "number" in data:
@@ -153,11 +171,11 @@ def outcomes_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
     return {"outcomes": dict(app.state.outcome_overrides), "rule": rules.OUTCOME_BY_LAST_TWO_DIGITS}
 
 
-def get_outcomes_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def get_outcomes_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     return {"outcomes": dict(app.state.outcome_overrides), "rule": rules.OUTCOME_BY_LAST_TWO_DIGITS}
 
 
-def accounts_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def accounts_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     username = str(_require(data, "username"))
     with app.state.lock:
         existing = app.state.accounts.get(username)
@@ -167,11 +185,14 @@ def accounts_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
             existing.points += int(_number(data, "add_points", 0))
             return {"account": existing.public()}
         points = int(_number(data, "points", existing.points if existing else 0))
+        allowed_ips = data.get("allowed_ips") or []
+        if not isinstance(allowed_ips, list) or not all(isinstance(a, str) for a in allowed_ips):
+            raise AdminError(f"'allowed_ips' must be a list of addresses, got {allowed_ips!r}")
         account = Account(
             username=username,
             password=str(data.get("password", existing.password if existing else "")),
             points=points,
-            allowed_ips=tuple(data.get("allowed_ips") or ()),
+            allowed_ips=tuple(allowed_ips),
             closed=_flag(data.get("closed", False)),
         )
         if not account.password:
@@ -180,37 +201,44 @@ def accounts_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
     return {"account": account.public()}
 
 
-def get_accounts_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def get_accounts_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     with app.state.lock:
         return {"accounts": [a.public() for a in app.state.accounts.values()]}
 
 
-def reset_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def reset_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     app.state.reset()
     return {"reset": True}
 
 
-def advance_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def advance_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     finished = app.state.advance(_number(data, "seconds", 0))
     return {"finished": finished, "now": app.state.now()}
 
 
-def config_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def config_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     config = app.state.config
     unknown = set(data) - set(CONFIG_TYPES)
     if unknown:
         raise AdminError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(CONFIG_TYPES)}")
+    converted: dict[str, Any] = {}
     for name, value in data.items():
         kind = CONFIG_TYPES[name]
         try:
-            converted = _flag(value) if kind is bool else kind(value)
-        except (TypeError, ValueError):
+            converted[name] = _flag(value) if kind is bool else kind(value)
+        except (TypeError, ValueError, OverflowError):
             raise AdminError(f"setting {name!r} must be {kind.__name__}, got {value!r}") from None
-        setattr(config, name, converted)
+        try:
+            check_setting(name, converted[name])
+        except ValueError as exc:
+            raise AdminError(str(exc)) from None
+    # All or nothing: one bad setting changes none.
+    for name, value in converted.items():
+        setattr(config, name, value)
     return {"config": config.public()}
 
 
-def wait_view(app: SimulatorApp, data: dict[str, Any]) -> Any:
+def wait_view(app: SimulatorApp, data: dict[str, Any], environ: Environ) -> Any:
     app.state.process_due()
     return {"idle": app.dispatcher.wait_idle(_number(data, "timeout", 10))}
 

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from . import admin, answers, gateway, rules
+from . import admin, answers, gateway
 from .callbacks import CallbackDispatcher
 from .faults import ENDPOINTS, Fault
+from .gateway import Params
 from .state import SimulatorState
 
 StartResponse = Callable[..., Any]
@@ -71,7 +72,7 @@ class SimulatorApp:
         state = self.state
         state.process_due()
         fault, latency = state.faults.take(endpoint)
-        fmt = answers.answer_format(params.get("rtype"))
+        fmt = answers.answer_format(params.get("rtype"), state.config.rtype_case_sensitive)
         entry: dict[str, Any] = {
             "endpoint": endpoint,
             "method": environ.get("REQUEST_METHOD", "GET"),
@@ -85,13 +86,13 @@ class SimulatorApp:
         try:
             if fault is not None and not fault.carries_out and fault.kind != "slow":
                 entry["carried_out"] = False
-                return self._fault_answer(fault, endpoint, fmt, None)
+                return self._fault_answer(fault, endpoint, fmt, None, params)
             remote_addr = environ.get("REMOTE_ADDR", "")
             result = HANDLERS[endpoint.lower()](state, params, remote_addr)
             entry.update(_result_summary(result), carried_out=True)
             answer = answers.render(result, fmt, state.config, bulk=endpoint == "queryBulk.asp")
             if fault is not None:
-                return self._fault_answer(fault, endpoint, fmt, answer)
+                return self._fault_answer(fault, endpoint, fmt, answer, params)
             return "200 OK", answer[0], answer[1]
         finally:
             state.record("requests", entry)
@@ -99,7 +100,12 @@ class SimulatorApp:
                 time.sleep(latency)
 
     def _fault_answer(
-        self, fault: Fault, endpoint: str, fmt: str, answer: answers.Answer | None
+        self,
+        fault: Fault,
+        endpoint: str,
+        fmt: str,
+        answer: answers.Answer | None,
+        params: Params,
     ) -> tuple[str, str, bytes]:
         if fault.kind == "drop":
             raise DropConnection(endpoint)
@@ -108,9 +114,8 @@ class SimulatorApp:
         if fault.kind == "garbage":
             return "200 OK", "text/html", answers.GARBAGE
         if fault.kind == "code":
-            text = rules.STATUS_TEXT[fault.code]
             content_type, body = answers.error_answer(
-                endpoint, fault.code, text, fmt, self.state.config
+                endpoint, fault.code, fmt, self.state.config, params.get("msgid", "")
             )
             return "200 OK", content_type, body
         # slow: the normal answer, late
@@ -132,7 +137,7 @@ def read_params(environ: dict[str, Any]) -> gateway.Params:
     )
     form = "application/x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "")
     if environ.get("REQUEST_METHOD") == "POST" and form:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        length = admin.content_length(environ)
         raw = environ["wsgi.input"].read(length) if length else b""
         if raw:
             pairs += parse_qsl(
@@ -158,5 +163,8 @@ def _result_summary(result: gateway.Result) -> dict[str, Any]:
             "reason": result.reason,
         }
     if isinstance(result, gateway.QueryResult):
-        return {"statuscode": [row.code for row in result.rows]}
-    return {"statuscode": result.code}
+        return {
+            "statuscode": [row.code for row in result.rows],
+            "reason": [row.reason for row in result.rows],
+        }
+    return {"statuscode": result.code, "reason": result.reason}

@@ -23,13 +23,23 @@ from .state import SimulatorError, SimulatorState
 MAGIC = "magicid=tccrd_sms_gateway_rpack"
 
 
-def report_url(response: str, msgid: int, number: str, status: str, with_dstaddr: bool) -> str:
-    """The Phase-Two URL: ``response`` + ``?msgid=..&statuscode=0&statusstr=..[&dstaddr=..]``.
+def report_url(
+    response: str,
+    msgid: int,
+    number: str,
+    status: str,
+    with_dstaddr: bool,
+    failure_statuscode: int = 0,
+) -> str:
+    """The Phase-Two URL: ``response`` + ``?msgid=..&statuscode=..&statusstr=..[&dstaddr=..]``.
 
-    The query is appended literally, as the gateway does, even when ``response``
-    already has one.
+    ``statuscode`` is 0 for ``DELIVRD`` (the worked examples) and
+    ``failure_statuscode`` for every other state (the document shows none; 0
+    unless configured). The query is appended literally, as the gateway does,
+    even when ``response`` already has one.
     """
-    fields = [("msgid", str(msgid)), ("statuscode", "0"), ("statusstr", status)]
+    code = 0 if status == rules.DELIVERED else failure_statuscode
+    fields = [("msgid", str(msgid)), ("statuscode", str(code)), ("statusstr", status)]
     if with_dstaddr:
         fields.append(("dstaddr", number))
     return f"{response}?{urlencode(fields)}"
@@ -88,12 +98,14 @@ class CallbackDispatcher:
     def _on_final(self, message: Message, receiver: Receiver) -> None:
         if not message.response or receiver.status is None:
             return
+        config = self.state.config
         url = report_url(
             message.response,
             message.msgid,
             receiver.number,
             receiver.status,
-            self.state.config.include_dstaddr,
+            config.include_dstaddr,
+            config.report_failure_statuscode,
         )
         msgid, number = message.msgid, receiver.number
         self._submit(lambda: self._report(url, msgid, number))

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from .faults import Fault
 from .instance import Simulator
-from .records import Account, SimulatorConfig
+from .records import CANCEL_ERROR_MSGIDS, Account, SimulatorConfig
 
 
 class Writer(Protocol):
@@ -114,14 +114,56 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="accept an acknowledgement without its final newline or with CRLF",
     )
     parser.add_argument(
-        "--json-trailing-comma",
+        "--strict-json",
         action="store_true",
-        help="answer query JSON with the document's trailing comma (invalid JSON)",
+        help="answer valid, compact JSON instead of the document's examples byte for byte "
+        "(whose query JSON has a trailing comma)",
     )
     parser.add_argument(
         "--stray-spaces",
         action="store_true",
         help="answer plain text with the worked examples' stray spaces",
+    )
+    parser.add_argument(
+        "--content-type",
+        default="",
+        metavar="TYPE",
+        help="one Content-Type for every gateway answer (default: by format)",
+    )
+    parser.add_argument(
+        "--rtype-case-sensitive",
+        action="store_true",
+        help="only rtype=JSON/XML in capitals choose a format (default: any case)",
+    )
+    parser.add_argument(
+        "--scheduled-state",
+        default="SCHEDULED",
+        metavar="STATE",
+        help="what a query answers before dlvtime (default SCHEDULED)",
+    )
+    parser.add_argument(
+        "--enroute-state",
+        default="ENROUTE",
+        metavar="STATE",
+        help="what a query answers before the final state (default ENROUTE)",
+    )
+    parser.add_argument(
+        "--report-failure-statuscode",
+        type=int,
+        default=0,
+        metavar="CODE",
+        help="statuscode of Phase-Two reports other than DELIVRD (default 0)",
+    )
+    parser.add_argument(
+        "--report-cancelled",
+        action="store_true",
+        help="report a cancelled send as DELETED to its response URL",
+    )
+    parser.add_argument(
+        "--cancel-error-msgid",
+        choices=CANCEL_ERROR_MSGIDS,
+        default="echo",
+        help="msgid of a refused cancel: the msgid asked (echo, default) or the code",
     )
     parser.add_argument(
         "--latency", type=float, default=0.0, help="seconds added to every gateway answer"
@@ -134,19 +176,33 @@ def build(options: dict[str, Any]) -> Simulator:
     accounts: list[Account] = list(options.get("account") or [])
     if options.get("accounts_file"):
         accounts += load_accounts(Path(options["accounts_file"]))
-    config = SimulatorConfig(
+    try:
+        config = _config(options)
+    except ValueError as exc:  # a setting that cannot be used: say which, no traceback
+        raise SystemExit(f"smsgo simulator: {exc}") from None
+    simulator = Simulator(accounts or [DEFAULT_ACCOUNT], config, options["host"], options["port"])
+    if options.get("latency"):
+        simulator.state.faults.add(Fault("latency", seconds=options["latency"]))
+    return simulator
+
+
+def _config(options: dict[str, Any]) -> SimulatorConfig:
+    return SimulatorConfig(
         delivery_delay=options["delivery_delay"],
         callback_retry_delay=options["callback_retry_delay"],
         callback_timeout=options["callback_timeout"],
         include_dstaddr=not options["no_dstaddr"],
         lenient_ack=options["lenient_ack"],
-        json_trailing_comma=options["json_trailing_comma"],
+        strict_json=options["strict_json"],
         stray_spaces=options["stray_spaces"],
+        content_type=options["content_type"],
+        rtype_case_sensitive=options["rtype_case_sensitive"],
+        scheduled_state=options["scheduled_state"],
+        enroute_state=options["enroute_state"],
+        report_failure_statuscode=options["report_failure_statuscode"],
+        report_cancelled=options["report_cancelled"],
+        cancel_error_msgid=options["cancel_error_msgid"],
     )
-    simulator = Simulator(accounts or [DEFAULT_ACCOUNT], config, options["host"], options["port"])
-    if options.get("latency"):
-        simulator.state.faults.add(Fault("latency", seconds=options["latency"]))
-    return simulator
 
 
 def run(options: dict[str, Any], out: Writer, stop: threading.Event | None = None) -> None:

@@ -2,7 +2,8 @@
 
 Each function checks the request in the order a careful gateway would
 (credentials, then the receivers, then the text and options, then the balance)
-and changes nothing unless the whole request is accepted.
+and changes nothing unless the whole request is accepted. Every input gets an
+answer with a table-1 code; nothing raises.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class QueryRow:
     statusstr: str
     phone: str
     msgid: str
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class BalanceResult:
     code: int
     statusstr: str
     points: int = 0
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,15 +53,10 @@ class CancelResult:
     code: int
     statusstr: str
     msgid: str
+    reason: str = ""
 
 
 Result = SendResult | QueryResult | BalanceResult | CancelResult
-
-NOT_FOUND = "Not found"
-
-
-def _error_text(error: rules.RuleError) -> str:
-    return rules.STATUS_TEXT[error.code]
 
 
 def send(state: SimulatorState, params: Params, remote_addr: str) -> SendResult:
@@ -75,7 +73,7 @@ def send(state: SimulatorState, params: Params, remote_addr: str) -> SendResult:
                 )
             state.store(message, account)
     except rules.RuleError as error:
-        return SendResult(error.code, _error_text(error), None, 0, error.reason)
+        return SendResult(error.code, error.text, None, 0, error.reason)
     return SendResult(0, "OK", message.msgid, message.points)
 
 
@@ -132,13 +130,20 @@ def _build_message(state: SimulatorState, params: Params, username: str) -> Mess
 def _replydays(text: str) -> int:
     if not text:
         return 3
-    if not text.isdigit() or not 1 <= int(text) <= rules.REPLYDAYS_MAX:
-        raise rules.RuleError(-1, f"replydays {text!r} is not a whole number from 1 to 30")
+    # ASCII digits only: "３" and "²" pass str.isdigit(), and int("３") is 3. Four digits at
+    # most, so that no length of digits costs a big-number conversion.
+    digits = rules.is_ascii_digits(text) and len(text) <= 4
+    if not digits or not 1 <= int(text) <= rules.REPLYDAYS_MAX:
+        raise rules.RuleError(-1, f"replydays {text[:40]!r} is not a whole number from 1 to 30")
     return int(text)
 
 
 def query(state: SimulatorState, params: Params, remote_addr: str) -> QueryResult:
-    """``query.asp``: the status of one (msgid, number) pair."""
+    """``query.asp``: the status of one (msgid, number) pair, or of every receiver of msgid.
+
+    Without ``dstaddr`` (the document's own JSON example) the answer has one
+    row per receiver of the msgid, in the order they were sent to.
+    """
     phone = params.get("dstaddr", "")
     msgid = params.get("msgid", "")
     try:
@@ -146,15 +151,20 @@ def query(state: SimulatorState, params: Params, remote_addr: str) -> QueryResul
             account = state.authenticate(
                 params.get("username"), params.get("password"), remote_addr
             )
+            if not phone and rules.parse_msgid(msgid) is not None:
+                return QueryResult(_every_receiver(state, account.username, msgid))
             return QueryResult([_status_row(state, account.username, msgid, phone)])
     except rules.RuleError as error:
-        return QueryResult([QueryRow(error.code, _error_text(error), phone, msgid)])
+        return QueryResult([QueryRow(error.code, error.text, phone, msgid, error.reason)])
 
 
 def query_bulk(state: SimulatorState, params: Params, remote_addr: str) -> QueryResult:
     """``queryBulk.asp``: statuses of msgid/number pairs, paired by position.
 
-    One msgid with several numbers (or the reverse) pairs the single value with each.
+    One msgid with several numbers (or the reverse) pairs the single value with
+    each. An empty element, or lists that cannot be paired, refuse the whole
+    request; a malformed msgid, a malformed number or an unknown pair is that
+    pair's row.
     """
     msgids = [m.strip() for m in params.get("msgid", "").split(",")]
     phones = [p.strip() for p in params.get("dstaddr", "").split(",")]
@@ -171,6 +181,8 @@ def query_bulk(state: SimulatorState, params: Params, remote_addr: str) -> Query
                 raise rules.RuleError(
                     -1, f"{len(msgids)} msgids and {len(phones)} numbers cannot be paired"
                 )
+            if "" in msgids or "" in phones:
+                raise rules.RuleError(-1, "an msgid or a number of the lists is empty")
             pairs = zip(msgids, phones, strict=True)
             return QueryResult([_status_row(state, account.username, m, p) for m, p in pairs])
     except rules.RuleError as error:
@@ -178,20 +190,44 @@ def query_bulk(state: SimulatorState, params: Params, remote_addr: str) -> Query
             [
                 QueryRow(
                     error.code,
-                    _error_text(error),
+                    error.text,
                     params.get("dstaddr", ""),
                     params.get("msgid", ""),
+                    error.reason,
                 )
             ]
         )
 
 
+def _own_message(state: SimulatorState, username: str, msgid: str) -> Message | None:
+    number = rules.parse_msgid(msgid)
+    message = state.messages.get(number) if number is not None else None
+    return message if message is not None and message.username == username else None
+
+
+def _every_receiver(state: SimulatorState, username: str, msgid: str) -> list[QueryRow]:
+    message = _own_message(state, username, msgid)
+    if message is None:
+        error = rules.RuleError(-1, f"msgid {msgid} is unknown", unknown=True)
+        return [QueryRow(error.code, error.text, "", msgid, error.reason)]
+    return [QueryRow(0, state.status_of(message, n), n, msgid) for n in message.receivers]
+
+
 def _status_row(state: SimulatorState, username: str, msgid: str, phone: str) -> QueryRow:
+    """One pair's row; a malformed msgid or number, or an unknown pair, is a negative row."""
     if not msgid or not phone:
         raise rules.RuleError(-1, "msgid and dstaddr are both needed")
-    message = state.messages.get(int(msgid)) if msgid.isdigit() else None
-    if message is None or message.username != username or phone not in message.receivers:
-        return QueryRow(-1, NOT_FOUND, phone, msgid)
+    try:
+        if rules.parse_msgid(msgid) is None:
+            raise rules.RuleError(-1, f"msgid {msgid[:40]!r} is not 1 to 20 ASCII digits")
+        rules.check_number(phone)
+        message = _own_message(state, username, msgid)
+        if message is None or phone not in message.receivers:
+            raise rules.RuleError(
+                -1, f"{phone} is not a receiver of msgid {msgid} of this account", unknown=True
+            )
+    except rules.RuleError as error:
+        return QueryRow(error.code, error.text, phone, msgid, error.reason)
     return QueryRow(0, state.status_of(message, phone), phone, msgid)
 
 
@@ -204,14 +240,14 @@ def balance(state: SimulatorState, params: Params, remote_addr: str) -> BalanceR
             )
             return BalanceResult(0, "OK", account.points)
     except rules.RuleError as error:
-        return BalanceResult(error.code, _error_text(error), 0)
+        return BalanceResult(error.code, error.text, 0, error.reason)
 
 
 def cancel(state: SimulatorState, params: Params, remote_addr: str) -> CancelResult:
     """``sendsms_cancel.asp``: cancel a message that is not due yet and refund its points.
 
-    Refusals are -1 with a text that says why: unknown msgid, already sent,
-    already cancelled.
+    Refusals are -1: a malformed msgid in FAQ 7's words, an unknown msgid, one
+    already due or already cancelled in table 1's (the reason is in the audit).
     """
     msgid = params.get("msgid", "")
     try:
@@ -219,14 +255,20 @@ def cancel(state: SimulatorState, params: Params, remote_addr: str) -> CancelRes
             account = state.authenticate(
                 params.get("username"), params.get("password"), remote_addr
             )
-            message = state.messages.get(int(msgid)) if msgid.isdigit() else None
-            if message is None or message.username != account.username:
-                return CancelResult(-1, NOT_FOUND, msgid)
+            if rules.parse_msgid(msgid) is None:
+                raise rules.RuleError(-1, f"msgid {msgid[:40]!r} is not 1 to 20 ASCII digits")
+            message = _own_message(state, account.username, msgid)
+            if message is None:
+                raise rules.RuleError(-1, f"msgid {msgid} is unknown", unknown=True)
             if message.cancelled:
-                return CancelResult(-1, "Already cancelled", msgid)
+                raise rules.RuleError(-1, f"msgid {msgid} is already cancelled", unknown=True)
             if message.due_at <= state.now():
-                return CancelResult(-1, "Already sent", msgid)
+                raise rules.RuleError(
+                    -1,
+                    f"msgid {msgid} was already due at {rules.format_taipei(message.due_at)}",
+                    unknown=True,
+                )
             state.cancel(message, account)
             return CancelResult(0, "OK", msgid)
     except rules.RuleError as error:
-        return CancelResult(error.code, _error_text(error), msgid)
+        return CancelResult(error.code, error.text, msgid, error.reason)

@@ -145,8 +145,8 @@ class Simulator:
         self.server.resume()
 
     def _refuse_for(self, seconds: float) -> None:
-        # Called from a request thread: hang up after this answer has gone out.
-        threading.Timer(0.05, self.server.refuse, kwargs={"seconds": seconds}).start()
+        # The admin API calls this once its answer has gone out (see admin.AFTER_ANSWER).
+        self.server.refuse(seconds=seconds)
 
     def message(self, msgid: int | str) -> Message:
         """The accepted message ``msgid`` (KeyError if there is none)."""

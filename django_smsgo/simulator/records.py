@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,18 +100,40 @@ class Message:
         }
 
 
+#: What ``cancel_error_msgid`` may be.
+CANCEL_ERROR_MSGIDS = ("echo", "code")
+
+
 @dataclass
 class SimulatorConfig:
     """How the simulator behaves; every field can be changed while it runs.
+
+    Timing and Phase Two:
 
     ``delivery_delay``: seconds from due (now, or ``dlvtime``) to the final state.
     ``callback_retry_delay``: seconds between Phase-Two attempts.
     ``callback_attempts``: attempts in all (the document: one plus three re-tries).
     ``include_dstaddr``: Phase Two carries ``dstaddr`` as in the worked examples.
     ``lenient_ack``: also take an acknowledgement without its final ``\\n`` or with ``\\r\\n``.
-    ``json_trailing_comma``: reproduce the document's invalid query JSON.
-    ``stray_spaces``: reproduce the worked answers' stray spaces (``msgid= 1001...``).
     ``reply_dstaddr``: the ``dstaddr`` of a reply callback (the number replies go to).
+
+    The form of the answers (the default is the document's):
+
+    ``strict_json``: valid, compact JSON instead of the document's examples byte for byte
+    (its query JSON has a trailing comma before ``]``, its balance JSON spaces after ``:``).
+    ``stray_spaces``: reproduce the worked answers' stray spaces (``msgid= 1001...``).
+
+    Where the document is silent (see the gateway decisions):
+
+    ``content_type``: one Content-Type for every gateway answer; empty: by format.
+    ``rtype_case_sensitive``: only ``JSON``/``XML`` in capitals choose a format.
+    ``scheduled_state`` / ``enroute_state``: what a query answers before ``dlvtime`` /
+    before the final state.
+    ``report_failure_statuscode``: the ``statuscode`` of a Phase-Two report whose state is
+    not ``DELIVRD``.
+    ``report_cancelled``: a cancel sends a ``DELETED`` report to each receiver's ``response``.
+    ``cancel_error_msgid``: a refused cancel answers the msgid asked (``echo``) or its code
+    (``code``, like a refused send).
     """
 
     delivery_delay: float = 2.0
@@ -118,10 +142,21 @@ class SimulatorConfig:
     callback_attempts: int = 4
     include_dstaddr: bool = True
     lenient_ack: bool = False
-    json_trailing_comma: bool = False
+    strict_json: bool = False
     stray_spaces: bool = False
+    content_type: str = ""
+    rtype_case_sensitive: bool = False
+    scheduled_state: str = "SCHEDULED"
+    enroute_state: str = "ENROUTE"
+    report_failure_statuscode: int = 0
+    report_cancelled: bool = False
+    cancel_error_msgid: str = "echo"
     reply_dstaddr: str = "0911000000"
     audit_limit: int = 100_000
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            check_setting(name, getattr(self, name))
 
     def public(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -134,11 +169,43 @@ CONFIG_TYPES: dict[str, type] = {
     "callback_attempts": int,
     "include_dstaddr": bool,
     "lenient_ack": bool,
-    "json_trailing_comma": bool,
+    "strict_json": bool,
     "stray_spaces": bool,
+    "content_type": str,
+    "rtype_case_sensitive": bool,
+    "scheduled_state": str,
+    "enroute_state": str,
+    "report_failure_statuscode": int,
+    "report_cancelled": bool,
+    "cancel_error_msgid": str,
     "reply_dstaddr": str,
     "audit_limit": int,
 }
+
+_PRINTABLE_ASCII = re.compile(r"[ -~]*")
+#: Characters a state cannot hold: they separate the fields and lines of a query answer.
+_STATE_SEPARATORS = re.compile(r"[|\r\n]")
+
+
+#: Settings that are seconds, and settings that count: what each may be at least.
+_SECONDS = ("delivery_delay", "callback_retry_delay", "callback_timeout")
+_COUNTS = ("callback_attempts", "audit_limit")
+
+
+def check_setting(name: str, value: Any) -> None:
+    """Raise ``ValueError`` naming the setting and the rule when ``value`` cannot be used."""
+    if name in _SECONDS and not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"setting {name!r} {value!r} must be a finite number of seconds >= 0")
+    if name in _COUNTS and value < 1:
+        raise ValueError(f"setting {name!r} {value!r} must be at least 1")
+    if name == "content_type" and not _PRINTABLE_ASCII.fullmatch(value):
+        raise ValueError(f"setting 'content_type' {value!r} must be printable ASCII, one line")
+    if name in ("scheduled_state", "enroute_state") and _STATE_SEPARATORS.search(value):
+        raise ValueError(f"setting {name!r} {value!r} must not contain '|' or a line break")
+    if name == "cancel_error_msgid" and value not in CANCEL_ERROR_MSGIDS:
+        raise ValueError(f"setting 'cancel_error_msgid' {value!r} must be 'echo' or 'code'")
+    if name == "report_failure_statuscode" and not -10 <= value <= 0:
+        raise ValueError(f"setting 'report_failure_statuscode' {value!r} must be 0 to -10")
 
 
 @dataclass

@@ -25,20 +25,25 @@ TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
 #: ``dlvtime`` and the reply ``timestamp`` format.
 DLVTIME_FORMAT = "%Y/%m/%d %H:%M:%S"
 
-#: Table 1 of the document, with the text each code is answered with.
+#: Table 1 of the document, word for word: the ``statusstr`` each code is answered with.
 STATUS_TEXT: dict[int, str] = {
     0: "OK",
-    -1: "CGI string error!!",
-    -2: "Authorization error",
-    -3: "Priority error",
-    -4: "A Number violation",
-    -5: "B Number violation",
+    -1: "CGI string error or Unknow",
+    -2: "授權錯誤(帳號/密碼錯誤/IP錯誤)",
+    -3: "Priority錯誤(User設定太高的優先權)",
+    -4: "A Number違反規則",
+    -5: "B Number違反規則",
     -6: "Closed User",
     -7: "Invalid Encoding",
-    -8: "Not enough points",
+    -8: "點數不夠",
     -9: "Invalid msisdn amount",
     -10: "Send Fail",
 }
+
+#: FAQ 7, word for word: the ``statusstr`` of -1 when the request itself is malformed (the
+#: FAQ's case is an empty body). Table 1's "or Unknow" half keeps its table words: a
+#: well-formed request naming something the gateway does not know or cannot act on.
+MALFORMED_TEXT = "CGI string error!!"
 
 #: Table 2: the final message states.
 FINAL_STATES = frozenset(
@@ -57,7 +62,11 @@ FINAL_STATES = frozenset(
     }
 )
 
-CANCELLED = "CANCELLED"
+# What a query answers before the final state (the document lists none; both can
+# be renamed in SimulatorConfig): ENROUTE and SCHEDULED, shared with the test backends.
+#: Table 2's state of a message cancelled before it was due.
+DELETED = "DELETED"
+DELIVERED = "DELIVRD"
 
 SINGLE_ENCODINGS = frozenset({"BIG5", "ASCII", "UCS2", "PBIG5", "PASCI"})
 LONG_ENCODINGS = frozenset({"LBIG5", "LASCI", "LUCS2"})
@@ -78,18 +87,56 @@ REPLYURL_MAX_LENGTH = 300
 REPLYDAYS_MAX = 30
 SMS_PER_REPLY_POINT = 10
 
-_DOMESTIC = re.compile(r"09\d{8}")
-_CHINA = re.compile(r"\+86(1[358]\d{9})")
-_INTERNATIONAL = re.compile(r"\+[1-9]\d{6,14}")
+#: The longest msgid looked up (ours are 16 digits); longer is malformed, not a huge number.
+MSGID_MAX_DIGITS = 20
+
+# [0-9], never \d: a str pattern's \d also matches full-width and other scripts' digits,
+# which the gateway does not take for digits.
+_DOMESTIC = re.compile(r"09[0-9]{8}")
+_CHINA = re.compile(r"\+86(1[358][0-9]{9})")
+_INTERNATIONAL = re.compile(r"\+[1-9][0-9]{6,14}")
+_DLVTIME = re.compile(r"[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_ASCII_SPACE = " \t\r\n"
 
 
 class RuleError(Exception):
-    """A request breaks a rule; ``code`` is the table-1 code the gateway answers."""
+    """A request breaks a rule; ``code`` is the table-1 code the gateway answers.
 
-    def __init__(self, code: int, reason: str) -> None:
+    ``unknown`` marks a -1 for a well-formed request that names something the
+    gateway does not know or cannot act on (table 1's "Unknow"), as opposed to
+    a malformed request (FAQ 7's "CGI string error!!").
+    """
+
+    def __init__(self, code: int, reason: str, *, unknown: bool = False) -> None:
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+        self.unknown = unknown
+
+    @property
+    def text(self) -> str:
+        """The ``statusstr`` the gateway answers for this refusal."""
+        return status_text(self.code, unknown=self.unknown)
+
+
+def status_text(code: int, *, unknown: bool = False) -> str:
+    """The document's words for ``code``: FAQ 7's for a malformed request, else table 1's."""
+    if code == -1 and not unknown:
+        return MALFORMED_TEXT
+    return STATUS_TEXT[code]
+
+
+def is_ascii_digits(text: str) -> bool:
+    """True for ``0``-``9`` only: ``str.isdigit()`` also takes ``²`` and ``１``."""
+    return _ASCII_DIGITS.fullmatch(text) is not None
+
+
+def parse_msgid(text: str) -> int | None:
+    """The msgid ``text`` names, or ``None`` when it is not 1 to 20 ASCII digits."""
+    if len(text) > MSGID_MAX_DIGITS or not is_ascii_digits(text):
+        return None
+    return int(text)
 
 
 def normalise_encoding(value: str | None) -> str:
@@ -125,9 +172,9 @@ def check_number(number: str) -> None:
 
 def split_numbers(dstaddr: str | None) -> list[str]:
     """The receiver list of a send: at most 50, each valid, repeats kept once, order kept."""
-    if not dstaddr or not dstaddr.strip():
+    if not dstaddr or not dstaddr.strip(_ASCII_SPACE):
         raise RuleError(-5, "dstaddr is missing or empty")
-    numbers = [part.strip() for part in dstaddr.split(",")]
+    numbers = [part.strip(_ASCII_SPACE) for part in dstaddr.split(",")]
     if len(numbers) > MAX_NUMBERS:
         raise RuleError(-9, f"{len(numbers)} receivers, at most {MAX_NUMBERS}")
     for number in numbers:
@@ -136,11 +183,18 @@ def split_numbers(dstaddr: str | None) -> list[str]:
 
 
 def parse_dlvtime(value: str) -> float:
-    """The epoch seconds of a ``YYYY/MM/DD HH:MM:SS`` Taipei time; -1 when malformed."""
+    """The epoch seconds of a ``YYYY/MM/DD hh24:mm:ss`` Taipei time; -1 when malformed.
+
+    Exactly the document's format: ASCII digits, zero-padded, one space,
+    nothing around it (``strptime`` alone would take ``2031/1/5 9:05:00``).
+    """
+    problem = f"dlvtime {value!r} is not YYYY/MM/DD hh24:mm:ss (zero-padded, nothing around it)"
+    if not _DLVTIME.fullmatch(value):
+        raise RuleError(-1, problem)
     try:
-        local = datetime.strptime(value.strip(), DLVTIME_FORMAT)
+        local = datetime.strptime(value, DLVTIME_FORMAT)
     except ValueError:
-        raise RuleError(-1, f"dlvtime {value!r} is not YYYY/MM/DD HH:MM:SS") from None
+        raise RuleError(-1, f"dlvtime {value!r} is not a date and time of the calendar") from None
     return local.replace(tzinfo=TAIPEI).timestamp()
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from .admin import AFTER_ANSWER
 from .app import DropConnection
 
 logger = logging.getLogger("django_smsgo.simulator")
@@ -57,7 +58,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _environ(self) -> dict[str, Any]:
         path, _, query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
+        length = _content_length(self.headers.get("Content-Length"))
         body = self.rfile.read(length) if length else b""
         environ: dict[str, Any] = {
             "REQUEST_METHOD": self.command,
@@ -85,6 +86,11 @@ class _Handler(BaseHTTPRequestHandler):
         return environ
 
     def _serve(self) -> None:
+        if _content_length(self.headers.get("Content-Length")) is None:
+            # Neither a number nor absent: the body's end cannot be found.
+            self.send_error(400, "Content-Length is not a number")
+            self.close_connection = True
+            return
         captured: dict[str, Any] = {}
 
         def start_response(
@@ -93,8 +99,11 @@ class _Handler(BaseHTTPRequestHandler):
             captured["status"] = status
             captured["headers"] = headers
 
+        after_answer: list[Callable[[], None]] = []
         try:
-            chunks = self.server.app(self._environ(), start_response)
+            environ = self._environ()
+            environ[AFTER_ANSWER] = after_answer
+            chunks = self.server.app(environ, start_response)
             body = b"".join(chunks)
         except DropConnection:
             self.close_connection = True
@@ -113,6 +122,16 @@ class _Handler(BaseHTTPRequestHandler):
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.wfile.write(head if self.command == "HEAD" else head + body)
         self.log_request(captured["status"].split(" ", 1)[0], len(body))
+        for action in after_answer:
+            action()
+
+
+def _content_length(header: str | None) -> int | None:
+    """The Content-Length header as a number (0 when absent); ``None`` when it is not one."""
+    if header is None or header == "":
+        return 0
+    text = header.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
 
 
 def _hang_up(connection: socket.socket) -> None:
@@ -140,13 +159,41 @@ class SimulatorServer:
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._resume_timer: threading.Timer | None = None
+        self._stopped = False
+        #: Held while the listener opens or closes: refuse(), resume() and stop() never overlap.
+        self._listener_lock = threading.Lock()
+        #: Notified whenever the server starts or stops listening.
+        self._listening_changed = threading.Condition()
+        #: How many times :meth:`refuse` closed the listener.
+        self.refusals = 0
 
     @property
     def listening(self) -> bool:
         return self._listener is not None
 
+    def wait_listening(self, refusals: int = 0, timeout: float = 10.0) -> bool:
+        """Wait until the listener has been closed ``refusals`` times (or more) and is open.
+
+        A condition, not a clock: ``wait_listening(refusals=1)`` after a
+        ``refuse`` fault returns once that refusal is over, however loaded the
+        machine. False if ``timeout`` seconds passed first.
+        """
+        with self._listening_changed:
+            return self._listening_changed.wait_for(
+                lambda: self.refusals >= refusals and self.listening, timeout
+            )
+
+    def _changed(self) -> None:
+        with self._listening_changed:
+            self._listening_changed.notify_all()
+
     def start(self) -> SimulatorServer:
         """Bind and listen; the port is kept for :meth:`resume`."""
+        with self._listener_lock:
+            self._listen()
+        return self
+
+    def _listen(self) -> None:
         listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((self.host, self.port))
@@ -157,7 +204,7 @@ class SimulatorServer:
             target=self._accept_loop, args=(listener,), name="smsgo-simulator-accept", daemon=True
         )
         self._accept_thread.start()
-        return self
+        self._changed()
 
     def _accept_loop(self, listener: socket.socket) -> None:
         while True:
@@ -196,30 +243,53 @@ class SimulatorServer:
 
         With ``seconds``, listen again on the same port after that long.
         """
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            self._wake_w.send(b"x")
-            if self._accept_thread is not None:
-                self._accept_thread.join()
-            listener.close()
+        self._close_listener(count=True)
+        if seconds is not None and not self._stopped:
+            self._resume_timer = threading.Timer(seconds, self._resume_later)
+            self._resume_timer.daemon = True
+            self._resume_timer.start()
+
+    def _close_listener(self, count: bool) -> None:
+        # Under the lock from start to end, so that stop() never closes the wake-up
+        # sockets while a refusal is still waking the accept thread.
+        with self._listener_lock:
+            listener, self._listener = self._listener, None
+            if listener is not None:
+                self._wake_w.send(b"x")
+                if self._accept_thread is not None:
+                    self._accept_thread.join()
+                listener.close()
+                if count:
+                    self.refusals += 1
+                self._changed()
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
             _hang_up(connection)
-        if seconds is not None:
-            self._resume_timer = threading.Timer(seconds, self.resume)
-            self._resume_timer.daemon = True
-            self._resume_timer.start()
 
     def resume(self) -> None:
-        """Listen again on the same port after :meth:`refuse`."""
-        if self._listener is None:
-            self.start()
+        """Listen again on the same port after :meth:`refuse` (never after :meth:`stop`).
+
+        Raises ``OSError`` when another program took the port meanwhile; the
+        timer of a refusal with ``seconds`` logs that instead.
+        """
+        with self._listener_lock:
+            if self._listener is None and not self._stopped:
+                self._listen()
+
+    def _resume_later(self) -> None:
+        try:
+            self.resume()
+        except OSError as exc:
+            logger.error("the simulator cannot listen on port %s again: %s", self.port, exc)
 
     def stop(self) -> None:
-        """Stop for good: no listener, no connections."""
+        """Stop for good: no listener, no connections, no reopening."""
+        with self._listener_lock:
+            self._stopped = True
         if self._resume_timer is not None:
             self._resume_timer.cancel()
-        self.refuse()
-        self._wake_r.close()
-        self._wake_w.close()
+        self._close_listener(count=False)
+        with self._listener_lock:
+            self._wake_r.close()
+            self._wake_w.close()

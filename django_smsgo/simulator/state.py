@@ -179,21 +179,33 @@ class SimulatorState:
                 )
 
     def cancel(self, message: Message, account: Account) -> None:
-        """Cancel a scheduled message and give its points back."""
+        """Cancel a scheduled message and give its points back.
+
+        Each receiver is final in table 2's ``DELETED``; with ``report_cancelled``
+        that is reported to the message's ``response`` like a delivery, else not
+        (Phase Two follows delivery to the SMSC or its timeout, and a cancelled
+        message has neither). Nothing is delivered, so the deliveries audit
+        gets no entry.
+        """
         with self.lock:
             message.cancelled = True
             account.points += message.points
-            for number in message.receivers:
+            now = self.now()
+            for number, receiver in message.receivers.items():
                 self._pairs[(number, message.smbody)] -= 1
+                receiver.status, receiver.final_at = rules.DELETED, now
+                if self.config.report_cancelled:
+                    for listener in self.listeners:
+                        listener(message, receiver)
 
     def status_of(self, message: Message, number: str) -> str:
-        """What a query answers for one receiver now."""
+        """What a query answers for one receiver now (the pending names are settings)."""
         receiver = message.receivers[number]
-        if message.cancelled:
-            return rules.CANCELLED
         if receiver.status is not None:
             return receiver.status
-        return rules.SCHEDULED if message.due_at > self.now() else rules.ENROUTE
+        if message.due_at > self.now():
+            return self.config.scheduled_state
+        return self.config.enroute_state
 
     # -- delivery ----------------------------------------------------------------
 

@@ -358,3 +358,13 @@ def test_the_api_speaks_json_only(sender: Any, django_capture_on_commit_callback
 
     assert response.status_code == 415
     assert Message.objects.count() == 0
+
+
+@pytest.mark.parametrize("depth", [40, 100_000])
+def test_deeply_nested_json_is_a_400(sender: Any, depth: int) -> None:
+    for path in ("messages/", "messages/estimate/"):
+        body = "[" * depth + "]" * depth
+        response = sender.post(f"{API}{path}", body, content_type="application/json")
+        assert response.status_code == 400
+        assert "nested deeper" in response.json()["detail"]
+    assert Message.objects.count() == 0

@@ -252,6 +252,16 @@ def test_post_with_another_content_type_is_refused(client: Client, batch: Batch)
     assert_nothing_written()
 
 
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary="])
+def test_a_malformed_multipart_body_is_a_400(
+    client: Client, batch: Batch, content_type: str
+) -> None:
+    response = client.post(report_path(batch), b"--y\r\nnonsense", content_type=content_type)
+    assert response.status_code == 400
+    assert response.content.decode().strip() == "malformed multipart body"
+    assert_nothing_written()
+
+
 def test_post_body_conflicting_with_query_is_refused(client: Client, batch: Batch) -> None:
     response = client.post(f"{report_path(batch)}?msgid={MSGID}", report_params(msgid="42"))
     assert response.status_code == 400
@@ -307,6 +317,44 @@ def test_no_log_line_holds_the_token(
     assert caplog.records  # something was logged ...
     assert token not in caplog.text  # ... and none of it holds the token
     assert not [r for r in caplog.records if r.name == "django.request"]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("tail", ["x/", "x", "a/b/", "%2e%2e/"])
+def test_a_path_under_the_callback_urls_never_shows_its_token(
+    client: Client,
+    batch: Batch,
+    caplog: pytest.LogCaptureFixture,
+    settings: Any,
+    debug: bool,
+    tail: str,
+) -> None:
+    """Django's own request log and debug pages get no path under report/ or reply/."""
+    settings.DEBUG = debug
+    token = make_token("report", batch.pk)
+    with caplog.at_level(logging.DEBUG):
+        for path in (report_path(batch), report_path(batch).replace("/report/", "/reply/")):
+            response = client.get(path + tail)
+            assert token not in response.content.decode()
+    assert token not in caplog.text
+
+
+def test_the_runserver_log_line_of_a_callback_is_redacted(batch: Batch) -> None:
+    """A record of django.server (runserver's access log) with the path in its arguments."""
+    token = make_token("report", batch.pk)
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        (f"GET {report_path(batch)}?msgid=1 HTTP/1.1", "200", "52"),
+        None,
+    )
+    for filter_ in logging.getLogger("django.server").filters:
+        filter_.filter(record)  # type: ignore[union-attr]
+    assert token not in record.getMessage()
+    assert "/***/" in record.getMessage()
 
 
 def test_report_by_post_urlencoded_body(client: Client, batch: Batch) -> None:

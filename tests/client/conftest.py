@@ -6,7 +6,10 @@
   connection without answering;
 * ``refused_url``: a loopback port with nothing listening;
 * ``tls_certificates`` / ``tls_server``: a real TLS server that misbehaves on
-  purpose (see :mod:`tests.client.tls_server`).
+  purpose (see :mod:`tests.client.tls_server`);
+* ``smsgo_simulator`` (the bundled simulator) in each of its answer modes: the
+  document's exact forms (the default), valid JSON (``strict_json``) and the
+  worked examples' stray spaces, so the client is shown to read every form.
 """
 
 from __future__ import annotations
@@ -22,12 +25,32 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from django_smsgo.client import SmsgoClient
+from django_smsgo.simulator import SimulatorConfig
 from tests.client.tls_server import Certificates, TlsServer, make_certificates
 
 USERNAME = "tester"
 #: Characters that change under URL encoding, to catch every encoded form in leaks.
 PASSWORD = "S3cr3t pw&=+/%"
 BASE = "/sms_gw/"
+
+
+#: The simulator's answer modes: name -> settings on top of the test defaults.
+SIMULATOR_MODES: dict[str, dict[str, bool]] = {
+    "documented": {},
+    "strict-json": {"strict_json": True},
+    "stray-spaces": {"stray_spaces": True},
+}
+
+
+@pytest.fixture(params=sorted(SIMULATOR_MODES))
+def smsgo_simulator_config(request: pytest.FixtureRequest) -> SimulatorConfig:
+    """The plugin's test settings, in each answer mode (every simulator test runs in each)."""
+    return SimulatorConfig(
+        delivery_delay=0.0,
+        callback_retry_delay=0.0,
+        callback_timeout=5.0,
+        **SIMULATOR_MODES[request.param],
+    )
 
 
 @pytest.fixture(scope="session")

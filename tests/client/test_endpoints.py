@@ -210,6 +210,23 @@ def test_query_refused_by_the_gateway_raises(primary, make_client):
         make_client(base_url(primary)).query("1", "0912345678")
 
 
+@pytest.mark.parametrize("endpoint", ["query.asp", "queryBulk.asp"])
+def test_a_wrong_password_refuses_a_query_even_when_the_row_names_the_number(
+    primary, make_client, endpoint
+):
+    primary.expect_request(BASE + endpoint).respond_with_data(
+        "-2|授權錯誤(帳號/密碼錯誤/IP錯誤)|0912345678|1".encode()
+    )
+    client = make_client(base_url(primary))
+    ask = (
+        (lambda: client.query("1", "0912345678"))
+        if endpoint == "query.asp"
+        else (lambda: client.query_bulk([("1", "0912345678")]))
+    )
+    with pytest.raises(AuthorizationError):
+        ask()
+
+
 @pytest.mark.parametrize("newline", [b"\r\n", b"\n"])
 def test_query_bulk_reads_rows_with_stray_spaces(primary, make_client, newline):
     primary.expect_request(BASE + "queryBulk.asp").respond_with_data(

@@ -94,7 +94,14 @@ def test_scheduled_send_can_be_cancelled_and_refunded(
     cancelled = client.cancel(result.msgid)
     assert cancelled.cancelled
     assert client.balance() == 1_000
-    assert client.cancel(result.msgid).cancelled is False
+    status = client.query(result.msgid, "0912345678")
+    assert (status.statusstr, status.is_final, status.is_delivered) == ("DELETED", True, False)
+    again = client.cancel(result.msgid)
+    assert (again.cancelled, again.statuscode, again.statusstr) == (
+        False,
+        -1,
+        "CGI string error or Unknow",
+    )
 
 
 def test_gateway_refusals_become_typed_errors(smsgo_simulator: Simulator, make_client) -> None:

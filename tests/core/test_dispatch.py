@@ -503,3 +503,37 @@ def test_balance_check_failure_before_the_first_request_is_retried(gateway: Simu
     assert send_requests(gateway) == []
     second = dispatch.dispatch_message(message.pk)
     assert second.submitted == 2
+
+
+def test_a_failure_after_the_claim_and_before_the_request_releases_the_claim(
+    gateway: Simulator, configure: Any
+) -> None:
+    # A reply URL that cannot be built is only found when the batch has its id.
+    configure(CALLBACK_BASE_URL="https://" + "a" * 280 + ".tw")
+    message = _queued(numbers(60), reply=True)
+    dispatch.dispatch_message(message.pk)
+    message.refresh_from_db()
+    assert send_requests(gateway) == []
+    assert statuses(message) == {"failed": 60}  # never "uncertain": nothing left
+    assert not message.batches.filter(state__in=[Batch.State.CLAIMED, Batch.State.UNCERTAIN])
+    assert message.status == Message.Status.FAILED
+    assert message.reason_code == "misconfigured"
+    assert "300" in message.reason_text
+
+
+def test_the_request_needs_no_database_read_after_its_claim(gateway: Simulator) -> None:
+    """A database that fails once the claim is committed cannot leave a batch 'perhaps sent'."""
+    from django.db import OperationalError, connection
+
+    def fail_reading_a_batch(execute: Any, sql: str, params: Any, many: bool, ctx: Any) -> Any:
+        # The numbers of a claimed batch, read back by its id.
+        recipients = 'FROM "django_smsgo_recipient"' in sql
+        if sql.startswith("SELECT") and recipients and '"batch_id" = ' in sql:
+            raise OperationalError("the database went away")
+        return execute(sql, params, many, ctx)
+
+    message = _queued(numbers(3))
+    with connection.execute_wrapper(fail_reading_a_batch):
+        dispatch.dispatch_message(message.pk)
+    assert statuses(message) == {"submitted": 3}
+    assert len(send_requests(gateway)) == 1

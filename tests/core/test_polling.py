@@ -131,3 +131,44 @@ def test_poll_task_and_gateway_errors(gateway: Simulator) -> None:
     gateway.fault("http500", endpoint="queryBulk.asp", count=1)
     assert "HTTP 500" in poll_task.apply(args=[0]).get()["error"]
     assert poll_task.apply(args=[0]).get()["changed"] == 1
+
+
+def _answer_once_per_msgid_occurrence(request: Any) -> Any:
+    """A gateway that reads the lists as every msgid × every number asked: n×n rows."""
+    from werkzeug.wrappers import Response
+
+    msgids = request.args["msgid"].split(",")
+    numbers = request.args["dstaddr"].split(",")
+    rows = [f"0|DELIVRD|{number}|{msgid}" for msgid in msgids for number in numbers]
+    return Response("\r\n".join(rows), content_type="text/plain")
+
+
+def test_an_answer_of_n_by_n_rows_stores_one_report_per_change(
+    gateway: Simulator, configure: Any, httpserver: Any
+) -> None:
+    message = send_sms([f"0912{n:06d}" for n in range(42)], "Hi")
+    httpserver.expect_request("/sms_gw/queryBulk.asp").respond_with_handler(
+        _answer_once_per_msgid_occurrence
+    )
+    configure(API_URL=httpserver.url_for("/sms_gw/"))
+    result = poll_delivery_status(min_age=0)
+    assert result.requests == 1
+    assert result.changed == 42
+    assert DeliveryReport.objects.filter(source=DeliveryReport.Source.POLL).count() == 42
+    statuses = set(message.recipients.values_list("status", flat=True))
+    assert statuses == {Recipient.Status.DELIVERED}
+
+
+def test_a_refused_row_is_not_taken_for_a_state(
+    gateway: Simulator, configure: Any, httpserver: Any
+) -> None:
+    message = send_sms("0912345670", "Hi")
+    msgid = message.batches.get().msgid
+    httpserver.expect_request("/sms_gw/queryBulk.asp").respond_with_data(
+        f"-1|CGI string error or Unknow|0912345670|{msgid}"
+    )
+    configure(API_URL=httpserver.url_for("/sms_gw/"))
+    poll_delivery_status(min_age=0)
+    recipient = message.recipients.get()
+    assert recipient.gateway_status == ""
+    assert DeliveryReport.objects.filter(source=DeliveryReport.Source.POLL).count() == 0

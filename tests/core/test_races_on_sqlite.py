@@ -2,8 +2,8 @@
 
 An in-memory SQLite database (the suite's default) shares one cache between
 connections and refuses a concurrent writer at once; a file makes it wait for
-the lock, up to the busy timeout, as in a real project. So the race module
-runs again, in its own pytest process, on a file.
+the lock, up to the busy timeout, as in a real project. So the race modules
+run again, in its own pytest process, on a file.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pytest
 from django.db import connection
 
 REPO = Path(__file__).resolve().parents[2]
+RACE_MODULES = ["tests/core/test_races.py", "tests/api/test_races.py"]
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the suite runs on SQLite itself")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 
@@ -225,3 +226,46 @@ def test_request_log_hides_the_password(
     assert "query_point.asp" in caplog.text
     assert "password=***" in caplog.text
     assert PASSWORD not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "message"),
+    [
+        ("advance", {"seconds": 1e309}, "'seconds' must be a finite number"),
+        ("advance", {"seconds": "nan"}, "'seconds' must be a finite number"),
+        ("accounts", {"username": "u", "password": "p", "points": 1e400}, "'points' must be"),
+        ("accounts", {"username": "u", "password": "p", "allowed_ips": 7}, "'allowed_ips'"),
+        ("reply", {"msgid": "²", "srcaddr": "0912345678", "smbody": "x"}, "ASCII digits"),
+        ("config", {"delivery_delay": "inf"}, "'delivery_delay' inf must be a finite"),
+        ("config", {"callback_attempts": 0}, "'callback_attempts' 0 must be at least 1"),
+        ("config", {"audit_limit": 1e400}, "'audit_limit' must be int"),
+    ],
+)
+def test_admin_input_is_a_400_that_names_the_rule_never_a_500(
+    smsgo_simulator: Simulator, route: str, body: dict[str, object], message: str
+) -> None:
+    answer = requests.post(
+        smsgo_simulator.admin_url + route,
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert answer.status_code == 400, answer.text
+    assert message in answer.json()["error"]
+
+
+def test_a_bad_setting_changes_no_setting(smsgo_simulator: Simulator) -> None:
+    bad = admin(smsgo_simulator, "config", "POST", strict_json=True, cancel_error_msgid="x")
+    assert bad.status_code == 400
+    assert smsgo_simulator.state.config.strict_json is False
+
+
+def test_a_content_length_that_is_no_number_is_a_400(smsgo_simulator: Simulator) -> None:
+    with socket.create_connection(("127.0.0.1", smsgo_simulator.server.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /sms_gw/query_point.asp HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n"
+        )
+        received = b""
+        while chunk := sock.recv(4096):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 400")

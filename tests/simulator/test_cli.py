@@ -89,3 +89,59 @@ def test_management_command_uses_the_projects_credentials() -> None:
         answer = requests.get(base_url + "query_point.asp", params=credentials, timeout=10)
         assert answer.text.endswith("point=10000\n")
         assert settings.SMSGO["PASSWORD"] not in banner
+
+
+def _options(*argv: str) -> dict[str, object]:
+    from django_smsgo.simulator.cli import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return vars(parser.parse_args(["--port", "0", *argv]))
+
+
+def test_answer_flags_reach_the_settings() -> None:
+    from django_smsgo.simulator.cli import build
+
+    config = build(
+        _options(
+            "--strict-json",
+            "--content-type",
+            "text/html",
+            "--rtype-case-sensitive",
+            "--scheduled-state",
+            "QUEUED",
+            "--enroute-state",
+            "SENT",
+            "--report-failure-statuscode",
+            "-1",
+            "--report-cancelled",
+            "--cancel-error-msgid",
+            "code",
+        )
+    ).state.config
+    assert (config.strict_json, config.content_type, config.rtype_case_sensitive) == (
+        True,
+        "text/html",
+        True,
+    )
+    assert (config.scheduled_state, config.enroute_state) == ("QUEUED", "SENT")
+    assert (config.report_failure_statuscode, config.report_cancelled) == (-1, True)
+    assert config.cancel_error_msgid == "code"
+
+
+def test_defaults_are_the_documents_answers() -> None:
+    from django_smsgo.simulator.cli import build
+
+    config = build(_options()).state.config
+    assert (config.strict_json, config.content_type, config.cancel_error_msgid) == (
+        False,
+        "",
+        "echo",
+    )
+
+
+def test_a_setting_that_cannot_be_used_stops_with_its_name() -> None:
+    from django_smsgo.simulator.cli import build
+
+    with pytest.raises(SystemExit, match="'report_failure_statuscode' 5 must be 0 to -10"):
+        build(_options("--report-failure-statuscode", "5"))

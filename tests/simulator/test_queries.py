@@ -13,6 +13,11 @@ from django_smsgo.simulator.rules import TAIPEI
 
 from .conftest import POINTS, USERNAME, Call, plain
 
+#: Table 1's words for -1, answered when a well-formed request names what the gateway lacks.
+UNKNOWN = "CGI string error or Unknow"
+B_NUMBER = "B Number違反規則"
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
 
 def send(call: Call, dstaddr: str = "0912345678", **params: str) -> str:
     answer = plain(
@@ -119,10 +124,59 @@ def test_query_bulk_mismatched_lists_are_minus_1(call: Call) -> None:
     assert text.startswith("-1|")
 
 
-def test_unknown_msgid_or_number_is_minus_1_not_found(call: Call) -> None:
+def test_unknown_msgid_or_number_is_minus_1_in_table_1s_words(call: Call) -> None:
     msgid = send(call)
-    assert call("query.asp", msgid=msgid, dstaddr="0922222222").text == "-1|Not found|0922222222"
-    assert call("query.asp", msgid="999", dstaddr="0912345678").text == "-1|Not found|0912345678"
+    assert call("query.asp", msgid=msgid, dstaddr="0922222222").text == f"-1|{UNKNOWN}|0922222222"
+    assert call("query.asp", msgid="999", dstaddr="0912345678").text == f"-1|{UNKNOWN}|0912345678"
+
+
+def test_query_without_dstaddr_answers_every_receiver(
+    call: Call, smsgo_simulator: Simulator
+) -> None:
+    # The document's own JSON example queries with msgid alone and gets a row.
+    msgid = send(call, dstaddr="0912345678,0912345691")
+    smsgo_simulator.advance()
+    assert call("query.asp", msgid=msgid).text == ("0|DELIVRD|0912345678\r\n0|UNDELIV|0912345691")
+    assert call("query.asp", msgid=msgid, dstaddr="").text == (
+        "0|DELIVRD|0912345678\r\n0|UNDELIV|0912345691"
+    )
+    assert call("query.asp", msgid=msgid, rtype="JSON").text == (
+        '{"results":{"result":['
+        '{"statusCode": "0","statusStr":"DELIVRD","cellphone":"0912345678"},'
+        '{"statusCode": "0","statusStr":"UNDELIV","cellphone":"0912345691"},'
+        "]}}"
+    )
+
+
+def test_query_without_dstaddr_of_an_unknown_msgid(call: Call) -> None:
+    assert call("query.asp", msgid="999").text == f"-1|{UNKNOWN}|"
+
+
+@pytest.mark.parametrize("msgid", ["", "abc", "²", "１２３", "1" * 5000, "-1", "1.5"])
+def test_query_with_a_malformed_msgid_is_the_cgi_string_error(call: Call, msgid: str) -> None:
+    response = call("query.asp", msgid=msgid, dstaddr="0912345678")
+    assert response.status_code == 200
+    assert response.text == "-1|CGI string error!!|0912345678"
+
+
+def test_a_msgid_in_full_width_digits_is_not_the_message(
+    call: Call, smsgo_simulator: Simulator
+) -> None:
+    msgid = send(call, dlvtime=taipei(timedelta(days=1)))
+    wide = msgid.translate(FULL_WIDTH)
+    assert call("query.asp", msgid=wide, dstaddr="0912345678").text.startswith("-1|")
+    assert call("queryBulk.asp", msgid=wide, dstaddr="0912345678").text.startswith("-1|")
+    assert plain(call("sendsms_cancel.asp", msgid=wide))["statuscode"] == "-1"
+    assert smsgo_simulator.message(msgid).cancelled is False
+
+
+def test_a_number_in_full_width_digits_is_minus_5(call: Call) -> None:
+    msgid = send(call)
+    wide = "0912345678".translate(FULL_WIDTH)
+    assert call("query.asp", msgid=msgid, dstaddr=wide).text == f"-5|{B_NUMBER}|{wide}"
+    assert call("queryBulk.asp", msgid=msgid, dstaddr=f"0912345678,{wide}").text == (
+        f"0|ENROUTE|0912345678|{msgid}\r\n-5|{B_NUMBER}|{wide}|{msgid}"
+    )
 
 
 def test_another_accounts_message_is_not_found(call: Call, smsgo_simulator: Simulator) -> None:
@@ -131,7 +185,7 @@ def test_another_accounts_message_is_not_found(call: Call, smsgo_simulator: Simu
     text = call(
         "query.asp", username="other", password="pw", msgid=msgid, dstaddr="0912345678"
     ).text
-    assert text == "-1|Not found|0912345678"
+    assert text == f"-1|{UNKNOWN}|0912345678"
 
 
 def test_query_with_bad_credentials_is_minus_2(call: Call) -> None:
@@ -139,27 +193,38 @@ def test_query_with_bad_credentials_is_minus_2(call: Call) -> None:
     assert call("query.asp", password="x", msgid=msgid, dstaddr="0912345678").text.startswith("-2|")
 
 
-def test_query_json_is_the_documented_shape(call: Call, smsgo_simulator: Simulator) -> None:
+def test_query_json_is_the_documents_example_byte_for_byte(
+    call: Call, smsgo_simulator: Simulator
+) -> None:
     msgid = send(call)
     smsgo_simulator.advance()
-    data = call("query.asp", msgid=msgid, dstaddr="0912345678", rtype="JSON").json()
-    assert data == {
+    response = call("query.asp", msgid=msgid, dstaddr="0912345678", rtype="JSON")
+    assert response.text == (
+        '{"results":{"result":[{"statusCode": "0","statusStr":"DELIVRD",'
+        '"cellphone":"0912345678"},]}}'
+    )
+    # Python 3.13 names the trailing comma; older versions say "Expecting value".
+    with pytest.raises(ValueError, match=r"Expecting|trailing comma"):
+        json.loads(response.text)
+
+
+def test_strict_json_option_answers_valid_json(call: Call, smsgo_simulator: Simulator) -> None:
+    smsgo_simulator.state.config.strict_json = True
+    msgid = send(call, dstaddr="0912345678,0922345678")
+    smsgo_simulator.advance()
+    assert call("query.asp", msgid=msgid, dstaddr="0912345678", rtype="JSON").json() == {
         "results": {
             "result": [{"statusCode": "0", "statusStr": "DELIVRD", "cellphone": "0912345678"}]
         }
     }
-
-
-def test_query_json_can_reproduce_the_documents_trailing_comma(
-    call: Call, smsgo_simulator: Simulator
-) -> None:
-    smsgo_simulator.state.config.json_trailing_comma = True
-    msgid = send(call)
-    text = call("query.asp", msgid=msgid, dstaddr="0912345678", rtype="JSON").text
-    assert text.endswith('"cellphone":"0912345678"},]}}')
-    # Python 3.13 names the trailing comma; older versions say "Expecting value".
-    with pytest.raises(ValueError, match=r"Expecting|trailing comma"):
-        json.loads(text)
+    bulk = call("queryBulk.asp", msgid=msgid, dstaddr="0912345678,0922345678", rtype="JSON")
+    assert [row["cellphone"] for row in bulk.json()["results"]["result"]] == [
+        "0912345678",
+        "0922345678",
+    ]
+    assert call("query_point.asp", rtype="JSON").json() == {
+        "results": {"result": [{"statuscode": "0", "point": str(POINTS - 2)}]}
+    }
 
 
 def test_stray_spaces_option_reproduces_the_worked_answers(
@@ -213,9 +278,10 @@ def test_query_bulk_xml_lists_results(call: Call) -> None:
 
 def test_balance_json_plain_and_xml(call: Call) -> None:
     send(call)
-    assert call("query_point.asp", rtype="JSON").json() == {
-        "results": {"result": [{"statuscode": "0", "point": str(POINTS - 1)}]}
-    }
+    # Exactly the document's example, spaces after the colons included.
+    assert call("query_point.asp", rtype="JSON").text == (
+        f'{{"results":{{"result":[{{"statuscode": "0","point": "{POINTS - 1}"}}]}}}}'
+    )
     assert plain(call("query_point.asp")) == {
         "statuscode": "0",
         "statusstr": "OK",
@@ -225,9 +291,12 @@ def test_balance_json_plain_and_xml(call: Call) -> None:
     assert root.find("result/point").text == str(POINTS - 1)  # type: ignore[union-attr]
 
 
-def test_balance_with_bad_credentials(call: Call) -> None:
-    result = call("query_point.asp", password="x", rtype="JSON").json()["results"]["result"][0]
-    assert (result["statuscode"], result["point"]) == ("-2", "0")
+def test_balance_with_bad_credentials_adds_no_undocumented_field(call: Call) -> None:
+    assert call("query_point.asp", password="x", rtype="JSON").text == (
+        '{"results":{"result":[{"statuscode": "-2"}]}}'
+    )
+    root = xml_root(call("query_point.asp", password="x", rtype="XML").content)
+    assert [child.tag for child in root.find("result")] == ["statuscode"]  # type: ignore[union-attr]
 
 
 def test_cancel_a_scheduled_send_refunds_its_points(call: Call, smsgo_simulator: Simulator) -> None:
@@ -236,26 +305,29 @@ def test_cancel_a_scheduled_send_refunds_its_points(call: Call, smsgo_simulator:
     response = call("sendsms_cancel.asp", msgid=msgid)
     assert response.text == f"msgid={msgid}\nstatuscode=0\nstatusstr=OK\n"
     assert smsgo_simulator.balance(USERNAME) == POINTS
-    assert call("query.asp", msgid=msgid, dstaddr="0912345678").text == "0|CANCELLED|0912345678"
+    # Table 2's DELETED, not a state of our own.
+    assert call("query.asp", msgid=msgid, dstaddr="0912345678").text == "0|DELETED|0912345678"
+    assert call("query.asp", msgid=msgid).text == "0|DELETED|0912345678\r\n0|DELETED|0922345678"
     smsgo_simulator.advance(2 * 86400)
     assert smsgo_simulator.state.audit.deliveries == []
+    assert {r.status for r in smsgo_simulator.message(msgid).receivers.values()} == {"DELETED"}
     again = plain(call("sendsms_cancel.asp", msgid=msgid))
-    assert (again["statuscode"], again["statusstr"]) == ("-1", "Already cancelled")
+    assert again == {"msgid": msgid, "statuscode": "-1", "statusstr": UNKNOWN}
+    assert smsgo_simulator.requests[-1]["reason"] == f"msgid {msgid} is already cancelled"
     assert smsgo_simulator.balance(USERNAME) == POINTS
 
 
 def test_cancel_after_due_is_refused(call: Call, smsgo_simulator: Simulator) -> None:
     msgid = send(call)
     answer = plain(call("sendsms_cancel.asp", msgid=msgid, rtype=None))
-    assert (answer["statuscode"], answer["statusstr"]) == ("-1", "Already sent")
+    assert (answer["statuscode"], answer["statusstr"]) == ("-1", UNKNOWN)
+    assert "already due" in smsgo_simulator.requests[-1]["reason"]
     assert smsgo_simulator.balance(USERNAME) == POINTS - 1
 
 
 def test_cancel_unknown_msgid_json(call: Call) -> None:
     data = call("sendsms_cancel.asp", msgid="123456789012345", rtype="JSON").json()
-    assert data == {
-        "result": {"msgid": 123456789012345, "statuscode": "-1", "statusstr": "Not found"}
-    }
+    assert data == {"result": {"msgid": 123456789012345, "statuscode": "-1", "statusstr": UNKNOWN}}
 
 
 def test_paths_are_case_insensitive_like_iis(call: Call) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 import requests
@@ -14,6 +15,16 @@ from .conftest import PASSWORD, POINTS, USERNAME, Call, plain
 OK_ANSWER = re.compile(r"msgid=(\d{15,16})\nstatuscode=0\nstatusstr=OK\npoint=(\d+)\n")
 CJK = "簡"
 WAPURL = "http://w.example/abc"
+#: The statusstr of each refusal: table 1's words; FAQ 7's exact answer for a malformed request.
+TABLE_1 = {
+    -1: "CGI string error!!",
+    -2: "授權錯誤(帳號/密碼錯誤/IP錯誤)",
+    -5: "B Number違反規則",
+    -6: "Closed User",
+    -7: "Invalid Encoding",
+    -8: "點數不夠",
+    -9: "Invalid msisdn amount",
+}
 
 
 def test_accepted_send_answers_exactly_as_the_document(call: Call) -> None:
@@ -104,24 +115,122 @@ def test_refusals_answer_their_code_and_change_nothing(
 ) -> None:
     request = {"dstaddr": "0912345678", "smbody": "hello", **params}
     answer = plain(call("sendsms.aspx", **request))
+    # History 2.10 and FAQ 7: the error code is in msgid too.
     assert answer == {
-        "msgid": "-1",
+        "msgid": str(code),
         "statuscode": str(code),
-        "statusstr": answer["statusstr"],
+        "statusstr": TABLE_1[code],
         "point": "0",
     }
-    assert answer["statusstr"]
     assert smsgo_simulator.messages == []
     assert smsgo_simulator.balance(USERNAME) == POINTS
 
 
-def test_each_code_has_its_own_text(call: Call) -> None:
-    texts = {
-        plain(call("sendsms.aspx", dstaddr="0812345678", smbody="x"))["statusstr"],
-        plain(call("sendsms.aspx", dstaddr="0912345678", smbody="x", password="no"))["statusstr"],
-        plain(call("sendsms.aspx", dstaddr="0912345678", smbody="x", encoding="X"))["statusstr"],
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"dstaddr": "0812345678"}, -5),
+        ({"password": "no"}, -2),
+        ({"encoding": "X"}, -7),
+        ({"dstaddr": ",".join(["0912345678"] * 51)}, -9),
+        ({"smbody": ""}, -1),
+    ],
+)
+def test_refused_send_has_its_code_in_msgid_in_every_format(
+    call: Call, params: dict[str, str], code: int
+) -> None:
+    request = {"dstaddr": "0912345678", "smbody": "x", **params}
+    data = call("sendsms.aspx", rtype="JSON", **request).json()
+    assert data == {
+        "result": {"msgid": code, "statuscode": str(code), "statusstr": TABLE_1[code], "point": 0}
     }
-    assert texts == {"B Number violation", "Authorization error", "Invalid Encoding"}
+    root = ET.fromstring(call("sendsms.aspx", rtype="XML", **request).content)  # noqa: S314
+    assert (root.findtext("msgid"), root.findtext("statuscode")) == (str(code), str(code))
+    assert root.findtext("statusstr") == TABLE_1[code]
+
+
+def test_each_code_answers_the_words_of_table_1(call: Call, smsgo_simulator: Simulator) -> None:
+    smsgo_simulator.add_account("poor", "pw", 0)
+    smsgo_simulator.state.put_account(Account("gone", "pw", 10, closed=True))
+    send = {"dstaddr": "0912345678", "smbody": "x"}
+    texts = {
+        plain(call("sendsms.aspx", **{**send, "dstaddr": "0812345678"}))["statusstr"],
+        plain(call("sendsms.aspx", **send, password="no"))["statusstr"],
+        plain(call("sendsms.aspx", **send, encoding="X"))["statusstr"],
+        plain(call("sendsms.aspx", **send, username="poor", password="pw"))["statusstr"],
+        plain(call("sendsms.aspx", **send, username="gone", password="pw"))["statusstr"],
+    }
+    assert texts == {
+        "B Number違反規則",
+        "授權錯誤(帳號/密碼錯誤/IP錯誤)",
+        "Invalid Encoding",
+        "點數不夠",
+        "Closed User",
+    }
+
+
+@pytest.mark.parametrize(
+    "dstaddr",
+    [
+        "０９１２３４５６７８",  # full-width digits
+        "09１2345678",
+        "٠٩١٢٣٤٥٦٧٨",  # Arabic-Indic digits
+        "+８６13681912700",
+        "+1415555０100",
+        "09123456７8,0912345678",
+    ],
+)
+def test_non_ascii_digits_in_a_number_are_minus_5_not_normalised(
+    call: Call, smsgo_simulator: Simulator, dstaddr: str
+) -> None:
+    answer = plain(call("sendsms.aspx", dstaddr=dstaddr, smbody="x"))
+    assert (answer["statuscode"], answer["msgid"]) == ("-5", "-5")
+    assert smsgo_simulator.messages == []
+
+
+@pytest.mark.parametrize(
+    "dlvtime",
+    [
+        "2031/1/5 9:05:00",
+        "2031/01/05 9:05:00",
+        "2031/01/05 09:05",
+        " 2031/01/05 09:05:00",
+        "2031/01/05 09:05:00 ",
+        "2031/01/05  09:05:00",
+        "2031/01/05T09:05:00",
+        "２０３１/01/05 09:05:00",
+        "2031/02/30 09:05:00",
+        "2031/01/05 24:00:00",
+        "31/01/05 09:05:00",
+    ],
+)
+def test_dlvtime_must_be_exactly_yyyy_mm_dd_hh24_mm_ss(
+    call: Call, smsgo_simulator: Simulator, dlvtime: str
+) -> None:
+    answer = plain(call("sendsms.aspx", dstaddr="0912345678", smbody="x", dlvtime=dlvtime))
+    assert answer == {
+        "msgid": "-1",
+        "statuscode": "-1",
+        "statusstr": "CGI string error!!",
+        "point": "0",
+    }
+    assert smsgo_simulator.messages == []
+
+
+@pytest.mark.parametrize("replydays", ["３", "²", "1" * 5000, "-3", "3.0", " 3"])
+def test_replydays_must_be_ascii_digits(
+    call: Call, smsgo_simulator: Simulator, replydays: str
+) -> None:
+    response = call(
+        "sendsms.aspx",
+        dstaddr="0912345678",
+        smbody="x",
+        replyurl="http://v.example/r",
+        replydays=replydays,
+    )
+    assert response.status_code == 200
+    assert plain(response)["statuscode"] == "-1"
+    assert smsgo_simulator.messages == []
 
 
 def test_fifty_numbers_are_the_most_one_request_takes(call: Call) -> None:
@@ -303,4 +412,5 @@ def test_junk_bytes_in_a_number_are_echoed_not_a_crash(
         "&msgid=1&dstaddr=09%ff",
         timeout=10,
     )
-    assert response.content == b"-1|Not found|09\xff"
+    # Not a number at all: -5, the bytes echoed as they came.
+    assert response.content == "-5|B Number違反規則|".encode() + b"09\xff"

@@ -37,6 +37,7 @@ from django_smsgo.models import (
     open_statuses,
 )
 from django_smsgo.reasons import Reason
+from django_smsgo.services import locks
 from django_smsgo.services.states import check_moves, sources_of
 
 R = Recipient.Status
@@ -177,6 +178,19 @@ def final_reason(state: str) -> tuple[str, dict[str, str]]:
     return str(Reason.FINAL_STATE), {"state": state}
 
 
+#: Every column a report may change on its recipient.
+REPORT_FIELDS = (
+    "status",
+    "gateway_status",
+    "gateway_statuscode",
+    "updated_at",
+    "final_at",
+    "reason_code",
+    "reason_params",
+    "submitted_at",
+)
+
+
 def apply_report(
     recipient: Recipient, *, statusstr: str, statuscode: int | None, now: datetime
 ) -> str:
@@ -184,21 +198,82 @@ def apply_report(
 
     The recipient row is saved only when the outcome is ``applied``.
     """
+    outcome = _apply(recipient, statusstr=statusstr, statuscode=statuscode, now=now)
+    if outcome == Outcome.APPLIED:
+        recipient.save(update_fields=REPORT_FIELDS)
+    return outcome
+
+
+def _apply(recipient: Recipient, *, statusstr: str, statuscode: int | None, now: datetime) -> str:
+    """Change ``recipient`` in memory as the report rules say; return the outcome."""
     state = normalise_state(statusstr)
     rule = decide(recipient.status, state, normalise_state(recipient.gateway_status))
     if rule.outcome != Outcome.APPLIED:
         return rule.outcome
     recipient.status = status_after(rule, state)
-    changed = ["status", "gateway_status", "gateway_statuscode", "updated_at"]
     if state in FINAL_STATES:
         recipient.final_at = now
         recipient.reason_code, recipient.reason_params = final_reason(state)
-        changed += ["final_at", "reason_code", "reason_params"]
     if recipient.submitted_at is None:
         recipient.submitted_at = now
-        changed.append("submitted_at")
     recipient.gateway_status = statusstr
     recipient.gateway_statuscode = statuscode
     recipient.updated_at = now
-    recipient.save(update_fields=changed)
     return rule.outcome
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A state the gateway gave for one known recipient (a status query's answer)."""
+
+    recipient_id: int
+    batch_id: int
+    msgid: str
+    phone: str
+    statuscode: int | None
+    statusstr: str
+    raw: Mapping[str, Any]
+
+
+def apply_observations(
+    observations: Iterable[Observation], *, source: str, now: datetime
+) -> list[DeliveryReport]:
+    """Apply observations to their recipients and log each, set-based, in one transaction.
+
+    The recipients are locked together; the changed ones are written by one
+    ``UPDATE`` and the reports by one ``INSERT``. Returns the stored reports,
+    each with its outcome (by :data:`REPORT_RULES`, as for a callback).
+    """
+    chosen = list(observations)
+    if not chosen:
+        return []
+    with locks.writing():
+        ids = [o.recipient_id for o in chosen]
+        locked = Recipient.objects.select_for_update(of=("self",)).in_bulk(ids)
+        changed: dict[int, Recipient] = {}
+        reports = []
+        for observation in chosen:
+            row = locked.get(observation.recipient_id)
+            if row is None:
+                continue
+            outcome = _apply(
+                row, statusstr=observation.statusstr, statuscode=observation.statuscode, now=now
+            )
+            if outcome == Outcome.APPLIED:
+                changed[row.pk] = row
+            reports.append(
+                DeliveryReport(
+                    recipient=row,
+                    batch_id=observation.batch_id,
+                    msgid=observation.msgid,
+                    phone=observation.phone,
+                    statuscode=observation.statuscode,
+                    statusstr=observation.statusstr,
+                    source=source,
+                    outcome=outcome,
+                    raw=dict(observation.raw),
+                )
+            )
+        Recipient.objects.bulk_update(list(changed.values()), REPORT_FIELDS)
+        DeliveryReport.objects.bulk_create(reports)
+    return reports
