@@ -574,3 +574,52 @@ def final_statuses(table: dict[str, frozenset[str]]) -> frozenset[str]:
 def open_statuses(table: dict[str, frozenset[str]]) -> tuple[str, ...]:
     """The statuses of ``table`` that may still change, in the table's order."""
     return tuple(status for status, targets in table.items() if targets)
+
+
+class ConsentRecord(models.Model):
+    """One refusal of marketing SMS, or its withdrawal, kept as evidence (append-only).
+
+    Written whenever a number opts out or back in: by a reply with a keyword,
+    by staff in the admin, or through the API. ``reply_text`` keeps the words
+    of the reply even if the ``Reply`` row is removed later.
+    """
+
+    class Action(models.TextChoices):
+        OPT_OUT = "opt_out", _("Opted out of marketing")
+        OPT_IN = "opt_in", _("Opted back in to marketing")
+
+    class Source(models.TextChoices):
+        REPLY = "reply", _("Reply")
+        STAFF = "staff", _("Staff")
+        API = "api", _("API")
+
+    phone = models.CharField(_("phone"), max_length=PHONE_MAX_LENGTH, db_index=True)
+    action = models.CharField(_("action"), max_length=8, choices=Action.choices)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    reply = models.ForeignKey(
+        Reply,
+        verbose_name=_("reply"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reply_text = models.TextField(_("reply text"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("opt-out record")
+        verbose_name_plural = _("opt-out records")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.action} ({self.source})"

@@ -44,3 +44,7 @@ pre_send = Signal()
 #: (``"queued"``, ``"draft"``, ``"cancelled"`` or ``"refused"``), ``error`` (the exception
 #: when refused or cancelled, else None), ``metadata``, ``tags``.
 post_send = Signal()
+
+#: A send took the use of a ``POINTS_BUDGET`` cap across ``POINTS_BUDGET_WARNING``.
+#: Args: ``kind``, ``period`` ("day" or "month"), ``used`` and ``cap`` (points).
+points_budget_warning = Signal()

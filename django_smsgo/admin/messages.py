@@ -88,6 +88,7 @@ class MessageAdmin(admin.ModelAdmin):
     list_display_links = ["number", "text"]
     list_filter = [
         "status",
+        "kind",
         "created_at",
         ("created_by", admin.RelatedOnlyFieldListFilter),
         TagFilter,

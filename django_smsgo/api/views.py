@@ -46,6 +46,7 @@ from django_smsgo.models import BalanceSnapshot, Message, Recipient
 from django_smsgo.services import sending
 from django_smsgo.services.balance import latest_balance, refresh_balance
 from django_smsgo.services.cancelling import cancel_message
+from django_smsgo.services.carrier_rules import shape_text
 from django_smsgo.services.errors import (
     CancelError,
     DuplicateMessageError,
@@ -254,7 +255,8 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
         """409 unless ``earlier`` (stored under the request's key) is this user's and this text."""
         if not self.get_queryset().filter(pk=earlier.pk).exists():
             raise Conflict({"idempotency_key": ["This key was used for another message."]})
-        if earlier.body != body:
+        # The stored text carries the sender tag and opt-out line the rules added.
+        if earlier.body not in (body, shape_text(body, earlier.kind)):
             raise Conflict(
                 {"idempotency_key": ["This key was used for a message with a different text."]}
             )
@@ -312,6 +314,8 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
             encoding=data.get("encoding"),
             reply=data["reply"],
             wap_url=data.get("wap_url") or None,
+            kind=data.get("kind"),
+            send_at=data.get("send_at"),
         )
         answer = {
             **asdict(result),

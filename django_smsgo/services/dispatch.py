@@ -180,6 +180,8 @@ def _send_all(
                 stopped_by = (flight.claim.batch, outcome)
         answered.clear()
         if not in_flight:
+            if more and stopped_by is None:
+                continue  # the answers recorded did not end the run: go on claiming
             break
         flight = _next_answer(in_flight)
         in_flight.remove(flight)

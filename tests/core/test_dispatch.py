@@ -23,6 +23,14 @@ from tests.core.conftest import send_requests
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _one_request_at_a_time(configure: Any) -> None:
+    # A fault "on the first request" must hit the first batch: with several
+    # requests in flight which one the gateway takes first is up to chance.
+    # The tests of requests in flight set DISPATCH_CONNECTIONS themselves.
+    configure(DISPATCH_CONNECTIONS=1)
+
+
 def numbers(count: int, start: int = 0) -> list[str]:
     return [f"0912{n:06d}" for n in range(start, start + count)]
 
@@ -568,3 +576,16 @@ def test_the_request_needs_no_database_read_after_its_claim(gateway: Simulator) 
         dispatch.dispatch_message(message.pk)
     assert statuses(message) == {"submitted": 3}
     assert len(send_requests(gateway)) == 1
+
+
+@pytest.mark.parametrize("connections", [1, 2, 4])
+def test_a_refused_batch_does_not_stop_the_others(
+    gateway: Simulator, configure: Any, connections: int
+) -> None:
+    configure(DISPATCH_CONNECTIONS=connections)
+    gateway.fault("code", endpoint="sendsms.aspx", count=1, code=-5)
+    message = send_sms(numbers(500), "Hello")
+    message.refresh_from_db()
+    assert statuses(message) == {"failed": 50, "submitted": 450}
+    assert len(send_requests(gateway)) == 10
+    assert message.status == Message.Status.COMPLETED or message.status == Message.Status.SUBMITTED
