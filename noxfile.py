@@ -34,55 +34,37 @@ def interpreter(version: str) -> str:
     return shutil.which(f"python{version}") or f"python{version}"
 
 
-def suite_on(requirement: str) -> Callable[[nox.Session], None]:
-    """A session that runs the suite with ``requirement`` installed."""
+#: The integrations' extras, and the Django lines their libraries support
+#: (django-two-factor-auth stops at 5.2; its tests skip where it is missing).
+INTEGRATIONS = {
+    "testing": ("4.2", "5.2", "6"),
+    "phonenumber": ("4.2", "5.2", "6"),
+    "two-factor": ("4.2", "5.2"),
+    "otp": ("4.2", "5.2", "6"),
+    "allauth": ("4.2", "5.2", "6"),
+    "django-sms": ("4.2", "5.2", "6"),
+    "beat": ("4.2", "5.2", "6"),
+}
+
+
+def suite_on(django_line: str, requirement: str) -> Callable[[nox.Session], None]:
+    """A session that runs the suite, integrations included, with ``requirement`` installed.
+
+    One virtualenv per Django line holds every integration library that line
+    supports, so each library is tested for real on each line, without a
+    session (and an install) per library.
+    """
+    extras = ",".join(["test", *(e for e, lines in INTEGRATIONS.items() if django_line in lines)])
 
     def suite(session: nox.Session) -> None:
-        session.install("-e", ".[test]", requirement)
+        session.install("-e", f".[{extras}]", requirement)
         session.run("python", "-m", "pytest", "-q", "-m", "not browser", *session.posargs)
 
-    suite.__doc__ = f"The test suite on {requirement}."
+    suite.__doc__ = f"The test suite and the integrations on {requirement}."
     return suite
 
 
 for django_line, python, requirement in MATRIX:
-    nox.session(name=f"django-{django_line}", python=interpreter(python))(suite_on(requirement))
-
-
-# The integrations: each library's tests, with that library really installed,
-# on every Django line the library supports (its own classifiers and
-# requirements; django-two-factor-auth stops at 5.2).
-INTEGRATIONS = {
-    # extra: (test files, Django lines)
-    "phonenumber": (["tests/integrations/test_phonenumber.py"], ["4.2", "5.2", "6"]),
-    "two-factor": (["tests/integrations/test_two_factor.py"], ["4.2", "5.2"]),
-    "otp": (
-        ["tests/integrations/test_otp.py", "tests/test_app_migrations.py"],
-        ["4.2", "5.2", "6"],
-    ),
-    "allauth": (["tests/integrations/test_allauth.py"], ["4.2", "5.2", "6"]),
-    "django-sms": (["tests/integrations/test_django_sms.py"], ["4.2", "5.2", "6"]),
-    "beat": (["tests/integrations/test_beat.py"], ["4.2", "5.2", "6"]),
-}
-LINES = {line: (python, requirement) for line, python, requirement in MATRIX}
-
-
-def integration_on(extra: str, files: list[str], requirement: str) -> Callable[[nox.Session], None]:
-    """A session that runs one integration's tests with its library installed."""
-
-    def integration(session: nox.Session) -> None:
-        session.install("-e", f".[test,{extra}]", requirement)
-        session.run(
-            "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *files, *session.posargs
-        )
-
-    integration.__doc__ = f"The {extra} integration on {requirement}."
-    return integration
-
-
-for extra, (files, lines) in INTEGRATIONS.items():
-    for django_line in lines:
-        python, requirement = LINES[django_line]
-        nox.session(name=f"integration-{extra}-django-{django_line}", python=interpreter(python))(
-            integration_on(extra, files, requirement)
-        )
+    nox.session(name=f"django-{django_line}", python=interpreter(python))(
+        suite_on(django_line, requirement)
+    )
