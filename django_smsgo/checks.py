@@ -106,7 +106,7 @@ def check_api_url(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 "since the password would cross the network readable.",
                 hint="Use an https:// URL, or set SMSGO['ALLOW_PLAIN_HTTP'] = True to accept "
                 "clear text (the vendor's backup host speaks only HTTP).",
-                id="smsgo.E015",
+                id="smsgo.E021",
             )
         )
     return messages
@@ -271,7 +271,13 @@ NON_NEGATIVE_INTEGERS = (
     "POLL_MAX_AGE",
     "LOW_BALANCE_THRESHOLD",
 )
-POSITIVE_INTEGERS = ("CLAIM_LEASE", "DISPATCH_TASKS", "POLL_BATCH_SIZE", "REPLY_DAYS")
+POSITIVE_INTEGERS = (
+    "CLAIM_LEASE",
+    "DISPATCH_TASKS",
+    "DISPATCH_CONNECTIONS",
+    "POLL_BATCH_SIZE",
+    "REPLY_DAYS",
+)
 
 
 @register(Tags.compatibility)
@@ -336,6 +342,214 @@ def check_sending(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
 
 
 @register(Tags.compatibility)
+def check_carrier_rules(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Taiwan's carrier rules and the marketing duties (docs/taiwan.rst)."""
+    if not _settings_are_valid():
+        return []
+    values = smsgo_settings.user_settings
+    return [
+        *_check_sender_tag(values),
+        *_check_registered(values),
+        *_check_quiet_hours(values),
+        *_check_keywords_and_footer(values),
+        *_check_budget(values),
+    ]
+
+
+def _kinds_error(name: str, value: object) -> str | None:
+    kinds = ("transactional", "marketing")
+    if not isinstance(value, list | tuple | set | frozenset) or not all(
+        item in kinds for item in value
+    ):
+        return f"SMSGO {name} must be a list of message kinds ({', '.join(kinds)}), got {value!r}."
+    return None
+
+
+def _check_sender_tag(values: dict[str, Any]) -> list[CheckMessage]:
+    from django_smsgo.services.carrier_rules.sender_tag import MODES
+
+    messages: list[CheckMessage] = []
+    mode, tag = values["SENDER_TAG_MODE"], values["SENDER_TAG"]
+    if mode is not None and mode not in MODES:
+        messages.append(
+            Error(
+                f"SMSGO SENDER_TAG_MODE {mode!r} is not None, 'require' or 'prefix'.",
+                id="smsgo.E016",
+            )
+        )
+    elif mode is not None and (not isinstance(tag, str) or not tag.strip()):
+        messages.append(
+            Error(
+                f"SMSGO SENDER_TAG_MODE is {mode!r} but SENDER_TAG is not set: carriers block "
+                "business SMS that do not name the sender.",
+                hint="Set SENDER_TAG to the sender name registered with the carriers, "
+                "e.g. '【好物商店】'.",
+                id="smsgo.E015",
+            )
+        )
+    problem = _kinds_error("SENDER_TAG_KINDS", values["SENDER_TAG_KINDS"])
+    if problem:
+        messages.append(Error(problem, id="smsgo.E016"))
+    if isinstance(tag, str) and any(
+        "\uff01" <= char <= "\uff5e" and char.isalnum() for char in tag
+    ):
+        messages.append(
+            Warning(
+                f"SMSGO SENDER_TAG {tag!r} spells letters or digits in full width: a vendor "
+                "notice asks for the sender name in half-width characters, as registered.",
+                id="smsgo.W007",
+            )
+        )
+    return messages
+
+
+def _check_registered(values: dict[str, Any]) -> list[CheckMessage]:
+    from django_smsgo.services.carrier_rules.links import parse_registered_links
+    from django_smsgo.services.carrier_rules.numbers import parse_registered_numbers
+
+    messages: list[CheckMessage] = []
+    for name, parse in (
+        ("REGISTERED_LINKS", parse_registered_links),
+        ("REGISTERED_NUMBERS", parse_registered_numbers),
+    ):
+        value = values[name]
+        if value is None:
+            continue
+        problem = _string_list_error(name, value)
+        if problem is None:
+            try:
+                parse(value)
+            except ValueError as exc:
+                problem = f"SMSGO {exc}"
+        if problem:
+            messages.append(Error(problem, id="smsgo.E017"))
+    for name in ("SHORT_LINK_HOSTS",):
+        problem = _string_list_error(name, values[name])
+        if problem:
+            messages.append(Error(problem, id="smsgo.E017"))
+    problem = _kinds_error("LINK_CHECK_KINDS", values["LINK_CHECK_KINDS"])
+    if problem:
+        messages.append(Error(problem, id="smsgo.E017"))
+    return messages
+
+
+def _check_quiet_hours(values: dict[str, Any]) -> list[CheckMessage]:
+    from datetime import datetime, timedelta
+
+    from django_smsgo.services.carrier_rules.quiet_hours import (
+        SCHEDULED_POLICIES,
+        TAIPEI,
+        is_quiet,
+        parse_quiet_hours,
+    )
+
+    messages: list[CheckMessage] = []
+    if values["QUIET_HOURS_SCHEDULED"] not in SCHEDULED_POLICIES:
+        messages.append(
+            Error(
+                f"SMSGO QUIET_HOURS_SCHEDULED {values['QUIET_HOURS_SCHEDULED']!r} is not "
+                "'move' or 'refuse'.",
+                id="smsgo.E018",
+            )
+        )
+    try:
+        ranges = parse_quiet_hours(values["QUIET_HOURS"])
+    except (TypeError, ValueError) as exc:
+        messages.append(Error(f"SMSGO {exc}", hint="e.g. [('21:00', '09:00')].", id="smsgo.E018"))
+        return messages
+    if ranges:
+        midnight = datetime(2025, 1, 1, tzinfo=TAIPEI)
+        if all(is_quiet(midnight + timedelta(minutes=m), ranges) for m in range(24 * 60)):
+            messages.append(
+                Error(
+                    "SMSGO QUIET_HOURS cover the whole day: no marketing SMS could ever be sent.",
+                    id="smsgo.E018",
+                )
+            )
+    return messages
+
+
+def _check_keywords_and_footer(values: dict[str, Any]) -> list[CheckMessage]:
+    from django_smsgo.services.replies import keyword_form
+
+    messages: list[CheckMessage] = []
+    problem = _string_list_error("OPT_IN_KEYWORDS", values["OPT_IN_KEYWORDS"])
+    if problem:
+        messages.append(Error(problem, id="smsgo.E019"))
+    elif not _string_list_error("OPT_OUT_KEYWORDS", values["OPT_OUT_KEYWORDS"]):
+        both = {keyword_form(k) for k in values["OPT_OUT_KEYWORDS"]} & {
+            keyword_form(k) for k in values["OPT_IN_KEYWORDS"]
+        }
+        if both:
+            messages.append(
+                Error(
+                    f"SMSGO OPT_OUT_KEYWORDS and OPT_IN_KEYWORDS share {sorted(both)!r}: a reply "
+                    "cannot both refuse and ask for marketing SMS.",
+                    id="smsgo.E019",
+                )
+            )
+    footer = values["OPT_OUT_FOOTER"]
+    if not isinstance(footer, str):
+        messages.append(Error("SMSGO OPT_OUT_FOOTER must be a string.", id="smsgo.E019"))
+    elif footer.strip() and values["CALLBACK_BASE_URL"] is None:
+        messages.append(
+            Warning(
+                "SMSGO OPT_OUT_FOOTER is set but CALLBACK_BASE_URL is not: replies never reach "
+                "the project, so an opt-out asked for by reply is not seen.",
+                hint="Set CALLBACK_BASE_URL and send marketing SMS with reply=True, or offer "
+                "another way to refuse in the footer (a registered link or number).",
+                id="smsgo.W008",
+            )
+        )
+    return messages
+
+
+def _check_budget(values: dict[str, Any]) -> list[CheckMessage]:
+    budget = values["POINTS_BUDGET"]
+    messages: list[CheckMessage] = []
+    ratio = values["POINTS_BUDGET_WARNING"]
+    if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio <= 1:
+        messages.append(
+            Error(
+                f"SMSGO POINTS_BUDGET_WARNING must be a share between 0 and 1, got {ratio!r}.",
+                id="smsgo.E020",
+            )
+        )
+    if budget is None:
+        return messages
+    example = "e.g. {'marketing': {'day': 5000, 'month': 80000}}"
+    if not isinstance(budget, dict):
+        return [
+            *messages,
+            Error(f"SMSGO POINTS_BUDGET must be a dict, {example}.", id="smsgo.E020"),
+        ]
+    for kind, caps in budget.items():
+        if kind not in ("transactional", "marketing") or not isinstance(caps, dict):
+            messages.append(
+                Error(
+                    f"SMSGO POINTS_BUDGET entry {kind!r}: {caps!r} is not valid; {example}.",
+                    id="smsgo.E020",
+                )
+            )
+            continue
+        for period, cap in caps.items():
+            if (
+                period not in ("day", "month")
+                or isinstance(cap, bool)
+                or not isinstance(cap, int)
+                or cap < 0
+            ):
+                messages.append(
+                    Error(
+                        f"SMSGO POINTS_BUDGET[{kind!r}][{period!r}] = {cap!r}: periods are 'day' "
+                        "and 'month', caps whole numbers of points ≥ 0.",
+                        id="smsgo.E020",
+                    )
+                )
+    return messages
+
+
+@register(Tags.compatibility)
 def check_dispatch(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """A dispatch mode that cannot work: every send would be refused."""
     if not _settings_are_valid():
@@ -351,7 +565,7 @@ def check_dispatch(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 str(exc),
                 hint='Without a broker, SMSGO["DISPATCH"] = "inline" sends from the process '
                 "that stored the message; manage.py smsgo_jobs runs the retries and the sweeper.",
-                id="smsgo.E016",
+                id="smsgo.E022",
             )
         ]
     return []
@@ -404,7 +618,7 @@ def check_sqlite(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                     f"Database {alias!r} is SQLite without {' and '.join(missing)}: concurrent "
                     "delivery reports and workers can meet 'database is locked'.",
                     hint=f"Add {sqlite_options_hint()}. See docs/troubleshooting.rst.",
-                    id="smsgo.W007",
+                    id="smsgo.W009",
                 )
             )
     return messages
@@ -437,6 +651,6 @@ def check_periodic_jobs(
             "dispatches wait forever.",
             hint="Run manage.py smsgo_jobs (under a process manager, or --once from cron every "
             "minute), or schedule the tasks in Celery beat (docs/tasks.rst).",
-            id="smsgo.W008",
+            id="smsgo.W010",
         )
     ]

@@ -336,3 +336,21 @@ class UnparsableAnswerError(UncertainOutcomeError):
     def __init__(self, api_url: str, detail: str = "", excerpt: str = "") -> None:
         self.excerpt = excerpt
         super().__init__(api_url, detail)
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+class SmsgoCancelSend(SmsgoError):
+    """Raised by a ``pre_send`` receiver to cancel a send: nothing is stored or sent.
+
+    ``reason`` says why, in words, for the log and for ``post_send``'s
+    receivers. ``post_send`` is sent with status ``"cancelled"``; then the
+    exception reaches the caller of ``send_sms()``, which must know that
+    nothing went out (anymail's ``AnymailCancelSend`` returns quietly instead,
+    because an e-mail send returns a count; ``send_sms()`` returns a message).
+    """
+
+    def __init__(self, reason: str = "cancelled by a pre_send receiver") -> None:
+        self.reason = reason
+        super().__init__(reason)

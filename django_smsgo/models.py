@@ -19,8 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import Count
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from django_smsgo.reasons import describe
@@ -63,6 +64,19 @@ class MessageQuerySet(models.QuerySet["Message"]):
     def by_idempotency_key(self, key: str | None) -> Message | None:
         """The message stored under ``key``, or None (also for no key)."""
         return None if key is None else self.filter(idempotency_key=key).first()
+
+    def tagged(self, tag: str) -> MessageQuerySet:
+        """Messages whose ``tags`` hold ``tag`` (exactly), on every supported database."""
+        if connections[self.db].vendor != "sqlite":
+            return self.filter(tags__contains=[tag])
+        # SQLite has no JSON containment lookup; its json_each() reads the list.
+        table = connections[self.db].ops.quote_name(self.model._meta.db_table)
+        has_tag = RawSQL(  # noqa: S611 - the table name is ours, the tag a parameter
+            f"EXISTS (SELECT 1 FROM json_each({table}.tags) WHERE json_each.value = %s)",  # noqa: S608
+            [tag],
+            output_field=models.BooleanField(),
+        )
+        return self.alias(_has_tag=has_tag).filter(_has_tag=True)
 
 
 class Message(ReasonFields):
@@ -171,6 +185,18 @@ class Message(ReasonFields):
         related_name="resends",
         help_text=_("The message whose recipients staff chose to send again."),
     )
+    metadata = models.JSONField(
+        _("metadata"),
+        default=dict,
+        blank=True,
+        help_text=_("A JSON object the project ties to the message (its own ids, say)."),
+    )
+    tags = models.JSONField(
+        _("tags"),
+        default=list,
+        blank=True,
+        help_text=_("Short labels the project gives the message, to filter by."),
+    )
 
     objects = MessageQuerySet.as_manager()
 
@@ -277,7 +303,11 @@ class Recipient(ReasonFields):
         UNCERTAIN = "uncertain", _("Uncertain")
 
     message = models.ForeignKey(
-        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="recipients"
+        Message,
+        verbose_name=_("message"),
+        on_delete=models.CASCADE,
+        related_name="recipients",
+        db_index=False,  # smsgo_rcpt_msg_id (message, id) serves it
     )
     phone = models.CharField(_("phone"), max_length=PHONE_MAX_LENGTH)
     intended_phone = models.CharField(
@@ -325,10 +355,18 @@ class Recipient(ReasonFields):
             ),
         ]
         indexes = [
-            # Dispatch claims a message's next queued recipients in id order,
-            # out of 100,000; the id keeps that from sorting them all.
-            models.Index(fields=["message", "status", "id"], name="smsgo_rcpt_msg_status"),
-            # The admin pages through a message's recipients in id order.
+            # Dispatch claims a message's next unclaimed recipients in id
+            # order: an index of only those, whatever the message's size and
+            # however fresh the table's statistics (the planner once read all
+            # of a message's rows through the next index to find none left).
+            models.Index(
+                fields=["message", "id"],
+                condition=models.Q(status="queued", batch__isnull=True),
+                name="smsgo_rcpt_unclaimed",
+            ),
+            # The admin pages through a message's recipients in id order; it
+            # also serves every lookup by message (the foreign key has no
+            # index of its own).
             models.Index(fields=["message", "id"], name="smsgo_rcpt_msg_id"),
             models.Index(fields=["status", "submitted_at"], name="smsgo_rcpt_status_sub"),
             models.Index(fields=["phone", "created_at"], name="smsgo_rcpt_phone_created"),
@@ -581,3 +619,52 @@ def final_statuses(table: dict[str, frozenset[str]]) -> frozenset[str]:
 def open_statuses(table: dict[str, frozenset[str]]) -> tuple[str, ...]:
     """The statuses of ``table`` that may still change, in the table's order."""
     return tuple(status for status, targets in table.items() if targets)
+
+
+class ConsentRecord(models.Model):
+    """One refusal of marketing SMS, or its withdrawal, kept as evidence (append-only).
+
+    Written whenever a number opts out or back in: by a reply with a keyword,
+    by staff in the admin, or through the API. ``reply_text`` keeps the words
+    of the reply even if the ``Reply`` row is removed later.
+    """
+
+    class Action(models.TextChoices):
+        OPT_OUT = "opt_out", _("Opted out of marketing")
+        OPT_IN = "opt_in", _("Opted back in to marketing")
+
+    class Source(models.TextChoices):
+        REPLY = "reply", _("Reply")
+        STAFF = "staff", _("Staff")
+        API = "api", _("API")
+
+    phone = models.CharField(_("phone"), max_length=PHONE_MAX_LENGTH, db_index=True)
+    action = models.CharField(_("action"), max_length=8, choices=Action.choices)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    reply = models.ForeignKey(
+        Reply,
+        verbose_name=_("reply"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reply_text = models.TextField(_("reply text"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("opt-out record")
+        verbose_name_plural = _("opt-out records")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.action} ({self.source})"

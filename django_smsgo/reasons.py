@@ -16,6 +16,7 @@ cause reads the same wherever it is shown.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -44,6 +45,9 @@ class Reason(StrEnum):
     EVERY_RECIPIENT_FAILED = "every_recipient_failed"
     MISCONFIGURED = "misconfigured"  # {setting, detail}: the project's settings prevent sending
     TEXT = "text"  # {text}: a reason stored in words before reasons were codes
+    # {window, send_at, moved}: a marketing send held (or, when it was scheduled
+    # inside the window, moved) to the end of the quiet hours
+    QUIET_HOURS = "quiet_hours"
 
 
 class Cause(StrEnum):
@@ -131,9 +135,41 @@ def describe(code: str, params: Mapping[str, Any] | None = None) -> str:
         return gettext("not sent: the project's settings prevent sending (%(detail)s)") % {
             "detail": params.get("detail", "")
         }
+    if code == Reason.QUIET_HOURS:
+        return _quiet_hours(params)
     if code == Reason.TEXT:
         return str(params.get("text", ""))
     return code
+
+
+def _quiet_hours(params: Mapping[str, Any]) -> str:
+    words = {"window": params.get("window", ""), "when": _taipei(params.get("send_at"))}
+    if params.get("moved"):
+        return (
+            gettext(
+                "Moved: the chosen time falls in the quiet hours %(window)s "
+                "(Asia/Taipei); it goes out at %(when)s instead."
+            )
+            % words
+        )
+    return (
+        gettext(
+            "Held: marketing SMS are not delivered during the quiet hours %(window)s "
+            "(Asia/Taipei); it goes out at %(when)s, through the gateway's schedule, and "
+            "can be cancelled until then."
+        )
+        % words
+    )
+
+
+def _taipei(value: Any) -> str:
+    """An ISO 8601 time (or a datetime) as Taipei local time, ``YYYY-MM-DD HH:MM``."""
+    from zoneinfo import ZoneInfo
+
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    if not isinstance(moment, datetime):
+        return str(value or "")
+    return moment.astimezone(ZoneInfo("Asia/Taipei")).strftime("%Y-%m-%d %H:%M")
 
 
 def describe_cause(cause: Any) -> str:

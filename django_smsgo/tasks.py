@@ -16,7 +16,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import Message
-from django_smsgo.services import balance, cancelling, dispatch, jobs, polling, sweeper
+from django_smsgo.services import balance, cancelling, dispatch, jobs, polling, retention, sweeper
 
 logger = logging.getLogger(__name__)
 
@@ -132,3 +132,12 @@ def sweep() -> dict[str, Any]:
         "now_submitted": result.now_submitted,
         "reports_applied": result.reports_applied,
     }
+
+
+@shared_task(ignore_result=True)
+def cleanup(
+    days: int, anonymise: bool = False, batch_size: int = retention.DEFAULT_BATCH_SIZE
+) -> dict[str, Any]:
+    """``manage.py smsgo_cleanup --days N`` in a worker; returns the rows touched per kind."""
+    result = retention.cleanup(days, anonymise=anonymise, batch_size=batch_size)
+    return {"cutoff": result.cutoff.isoformat(), "anonymise": anonymise, **result.counts}

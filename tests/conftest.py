@@ -10,7 +10,7 @@ import pytest
 from django_smsgo.simulator.instance import Simulator
 from tests.celery_app import app as celery_app
 
-pytest_plugins = ["django_smsgo.simulator.pytest_plugin"]
+pytest_plugins = ["django_smsgo.testing.pytest_plugin"]
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ Redis.
 """
 
 import os
+from importlib.util import find_spec
 
 import dj_database_url
 import django
@@ -26,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_smsgo",
+    "django_smsgo.codes",
 ]
 
 MIDDLEWARE = [
@@ -37,6 +39,43 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
+
+# The integrations' libraries, when installed (the [dev] extra has them all;
+# the nox sessions install one at a time).
+if find_spec("django_otp"):
+    INSTALLED_APPS += [
+        "django_otp",
+        "django_otp.plugins.otp_static",
+        "django_otp.plugins.otp_totp",
+        "django_smsgo.integrations.otp",
+    ]
+if find_spec("two_factor") and find_spec("formtools") and find_spec("phonenumber_field"):
+    INSTALLED_APPS += [
+        "formtools",
+        "phonenumber_field",
+        "two_factor",
+        "two_factor.plugins.phonenumber",
+    ]
+    # Read when two_factor's phone plugin starts: it offers SMS only with a gateway.
+    TWO_FACTOR_SMS_GATEWAY = "django_smsgo.integrations.two_factor.SmsgoGateway"
+    # two_factor sends the admin's login to its own by default; the admin tests
+    # log in through the admin's.
+    TWO_FACTOR_PATCH_ADMIN = False
+elif find_spec("phonenumber_field"):
+    INSTALLED_APPS += ["phonenumber_field"]
+if find_spec("allauth"):
+    INSTALLED_APPS += ["allauth", "allauth.account"]
+    MIDDLEWARE += ["allauth.account.middleware.AccountMiddleware"]
+    # Phone login, read when allauth's URLs are imported (tests/integrations/urls.py).
+    ACCOUNT_LOGIN_METHODS = {"phone"}
+    ACCOUNT_SIGNUP_FIELDS = ["phone*"]
+    ACCOUNT_ADAPTER = "tests.integrations.allauth_adapter.PhoneAccountAdapter"
+    AUTHENTICATION_BACKENDS = [
+        "django.contrib.auth.backends.ModelBackend",
+        "allauth.account.auth_backends.AuthenticationBackend",
+    ]
+if find_spec("django_celery_beat"):
+    INSTALLED_APPS += ["django_celery_beat"]
 
 ROOT_URLCONF = "tests.urls"
 
@@ -64,7 +103,7 @@ DATABASES = {
 # (an in-memory database shares one cache and fails at once where a file waits).
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_FILE") or None}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # What docs/quickstart.rst tells projects on SQLite (system check smsgo.W007).
+    # What docs/quickstart.rst tells projects on SQLite (system check smsgo.W009).
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
     if django.VERSION >= (5, 1):
         DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL;"

@@ -162,11 +162,11 @@ def test_every_plain_http_gateway_url_warns() -> None:
 
 def test_a_plain_http_gateway_off_this_machine_is_refused() -> None:
     ids = smsgo_check_ids(BACKUP_API_URL="http://www2.smsgo.com.tw/sms_gw/")
-    assert "smsgo.E015" in ids
-    assert "smsgo.E015" not in smsgo_check_ids(
+    assert "smsgo.E021" in ids
+    assert "smsgo.E021" not in smsgo_check_ids(
         BACKUP_API_URL="http://www2.smsgo.com.tw/sms_gw/", ALLOW_PLAIN_HTTP=True
     )
-    assert "smsgo.E015" not in smsgo_check_ids(API_URL="http://127.0.0.1:8765/sms_gw/")
+    assert "smsgo.E021" not in smsgo_check_ids(API_URL="http://127.0.0.1:8765/sms_gw/")
 
 
 def test_check_deploy_warns_on_a_plain_http_callback_origin_even_in_debug() -> None:
@@ -179,9 +179,9 @@ def test_celery_dispatch_without_celery_is_an_error(monkeypatch: pytest.MonkeyPa
     from django_smsgo.services import dispatching
 
     monkeypatch.setattr(dispatching, "_celery", None)  # what ready() leaves without Celery
-    assert "smsgo.E016" in smsgo_check_ids(DISPATCH="celery")
-    assert "smsgo.E016" not in smsgo_check_ids(DISPATCH="auto")
-    assert "smsgo.E016" in smsgo_check_ids(DISPATCH="sometimes")
+    assert "smsgo.E022" in smsgo_check_ids(DISPATCH="celery")
+    assert "smsgo.E022" not in smsgo_check_ids(DISPATCH="auto")
+    assert "smsgo.E022" in smsgo_check_ids(DISPATCH="sometimes")
 
 
 def test_sqlite_without_busy_timeout_or_wal_warns() -> None:
@@ -194,7 +194,7 @@ def test_sqlite_without_busy_timeout_or_wal_warns() -> None:
         pytest.warns(UserWarning, match="DATABASES"),
         override_settings(DATABASES={**settings.DATABASES, "default": bare}),
     ):
-        warnings = [m for m in run_checks() if m.id == "smsgo.W007"]
+        warnings = [m for m in run_checks() if m.id == "smsgo.W009"]
     assert len(warnings) == 1
     assert "busy timeout" in warnings[0].msg
     assert '"timeout": 20' in str(warnings[0].hint)
@@ -209,8 +209,8 @@ def test_periodic_jobs_that_never_ran_warn_in_the_database_checks() -> None:
 
     from django_smsgo.models import JobRun
 
-    assert "smsgo.W008" in {m.id for m in run_checks(databases=["default"])}
-    assert "smsgo.W008" not in {m.id for m in run_checks()}  # only with database access
+    assert "smsgo.W010" in {m.id for m in run_checks(databases=["default"])}
+    assert "smsgo.W010" not in {m.id for m in run_checks()}  # only with database access
     for name in ("sweep", "poll"):
         JobRun.objects.create(name=name, finished_at=timezone.now(), succeeded=True)
-    assert "smsgo.W008" not in {m.id for m in run_checks(databases=["default"])}
+    assert "smsgo.W010" not in {m.id for m in run_checks(databases=["default"])}

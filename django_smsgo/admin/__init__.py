@@ -2,16 +2,17 @@
 
 Importing this package (Django's admin autodiscovery does) registers the
 message console, the read-only delivery reports, replies and balance history,
-and the opt-out list on the default admin site.
+the opt-out list and its log of refusals on the default admin site.
 """
 
 from django.contrib import admin
 
-from django_smsgo.admin import reports
+from django_smsgo.admin import consent, reports
 from django_smsgo.admin.messages import MessageAdmin
 from django_smsgo.models import Message
 
 admin.site.register(Message, MessageAdmin)
 reports.register(admin.site)
+consent.register(admin.site)
 
 __all__ = ["MessageAdmin"]

@@ -158,7 +158,7 @@ def send_messages(
             m,
             waiting.get(m.pk, 0),
             m.estimated_points,
-            _("already queued") if m.status == S.QUEUED else "",
+            _("already queued") if m.status == S.QUEUED else quiet_hours_note(m),
         )
         for m in drafts
     ]
@@ -180,9 +180,31 @@ def send_messages(
     )
 
 
+def quiet_hours_note(message: Message) -> str:
+    """What the quiet hours will do to ``message`` when it is sent now ('' for nothing)."""
+    from django_smsgo.reasons import Reason
+    from django_smsgo.services.carrier_rules import CarrierRuleError, hold_for_quiet_hours
+
+    if message.reason_code == Reason.QUIET_HOURS:
+        return message.reason_text  # held when the draft was written
+    try:
+        _at, note = hold_for_quiet_hours(
+            message.kind,
+            send_at=message.send_at,
+            expires_at=message.expires_at,
+            now=timezone.now(),
+        )
+    except CarrierRuleError as exc:
+        return str(exc)
+    except ValueError:
+        return ""  # malformed QUIET_HOURS: the system checks name them
+    return note.text if note is not None else ""
+
+
 def _send(
     modeladmin: MessageAdmin, request: HttpRequest, drafts: list[Message], skipped: int
 ) -> HttpResponse | None:
+    from django_smsgo.services.carrier_rules import CarrierRuleError
     from django_smsgo.services.errors import MessageNotQueueable
     from django_smsgo.services.sending import queue_message
 
@@ -200,6 +222,13 @@ def _send(
             # The settings keep every SMS from going out: the drafts stay drafts.
             modeladmin.message_user(request, misconfigured_text(exc), messages.ERROR)
             break
+        except CarrierRuleError as exc:
+            # The points budget or the quiet hours refuse it now; it stays a draft.
+            modeladmin.message_user(
+                request,
+                _("#%(id)s not sent: %(reason)s") % {"id": message.pk, "reason": exc},
+                messages.ERROR,
+            )
     if queued:
         modeladmin.message_user(
             request,

@@ -24,6 +24,7 @@ from django_smsgo.admin.recipient_input import (
 )
 from django_smsgo.admin.widgets import TaipeiDateTimeField
 from django_smsgo.conf import smsgo_settings
+from django_smsgo.models import Message
 
 ENCODING_CHOICES = [
     ("", _("Automatic (chosen from the text)")),
@@ -100,6 +101,16 @@ class ComposeForm(forms.Form):
         error_messages={"required": _("Write the text of the SMS.")},
     )
     encoding = forms.ChoiceField(label=_("Encoding"), choices=ENCODING_CHOICES, required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=Message.Kind.choices,
+        initial=Message.Kind.MARKETING,
+        required=False,
+        help_text=_(
+            "Marketing texts get the opt-out line and wait out the quiet hours; "
+            "transactional ones (codes, notices) do not."
+        ),
+    )
     wap_url = forms.URLField(
         label=_("WAP push link"),
         required=False,
@@ -175,6 +186,11 @@ class ComposeForm(forms.Form):
         text_error = getattr(self.estimate, "text_error", None)
         if text_error and "body" in cleaned:
             self.add_error("body", str(text_error))
+        for problem in getattr(self.estimate, "rule_problems", ()):
+            # The carrier rules (docs/taiwan.rst): on the field they judge.
+            field = "send_at" if problem["rule"] == "quiet_hours" else "body"
+            if field in cleaned:
+                self.add_error(field, problem["detail"])
         if cleaned.get("encoding") == "PUSH" and not cleaned.get("wap_url"):
             self.add_error("wap_url", _("The PUSH encoding needs a link."))
         if cleaned.get("wap_url") and cleaned.get("encoding") != "PUSH":
@@ -216,6 +232,7 @@ class ComposeForm(forms.Form):
         data = self.cleaned_data
         options: dict[str, Any] = {
             "encoding": data.get("encoding") or None,
+            "kind": data.get("kind") or Message.Kind.MARKETING,
             "send_at": data.get("send_at"),
             "reply": bool(data.get("reply")),
             "allow_duplicate": bool(data.get("allow_duplicate")),
@@ -239,4 +256,6 @@ def run_estimate(numbers: list[str], data: dict[str, Any]) -> Any:
         encoding=data.get("encoding") or None,
         reply=bool(data.get("reply")),
         wap_url=data.get("wap_url") or None,
+        kind=data.get("kind") or None,
+        send_at=data.get("send_at"),
     )

@@ -33,6 +33,7 @@ from django_smsgo.admin.stats import (
     recipient_counts,
     taipei_time,
 )
+from django_smsgo.admin.tags import TagFilter
 from django_smsgo.models import Batch, DeliveryReport, Message, Recipient, Reply
 
 RECIPIENTS_PER_PAGE = 50
@@ -87,8 +88,10 @@ class MessageAdmin(admin.ModelAdmin):
     list_display_links = ["number", "text"]
     list_filter = [
         "status",
+        "kind",
         "created_at",
         ("created_by", admin.RelatedOnlyFieldListFilter),
+        TagFilter,
     ]
     search_fields = ["body"]
     search_help_text = _("Search by text, by a recipient's number or by a gateway msgid.")

@@ -20,6 +20,7 @@ from django.http import (
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from django_smsgo.admin import actions
@@ -37,6 +38,7 @@ from django_smsgo.exceptions import (
     UnencodableTextError,
 )
 from django_smsgo.models import Message
+from django_smsgo.services.carrier_rules import CarrierRuleError, PointsBudgetError, QuietHoursError
 from django_smsgo.services.errors import DuplicateMessageError, InsufficientBalanceError
 
 if TYPE_CHECKING:
@@ -48,14 +50,38 @@ def counter_context(form: ComposeForm) -> dict[str, Any]:
     balance = last_balance()
     estimate = form.estimate
     points = estimate.points if estimate is not None else 0
+    kind = (form.cleaned_data.get("kind") if hasattr(form, "cleaned_data") else None) or "marketing"
     return {
         "estimate": estimate,
+        "budget": budget_lines(kind, points),
         "invalid": form.shown_invalid(),
         "invalid_total": len(form.invalid),
         "hidden_invalid": form.hidden_invalid_count(),
         "balance": balance,
         "short_of_points": balance.points is not None and points > balance.points,
     }
+
+
+def budget_lines(kind: str, points: int) -> list[dict[str, Any]]:
+    """The ``POINTS_BUDGET`` caps this send would take to the warning share or past them."""
+    from django_smsgo.conf import smsgo_settings
+    from django_smsgo.services.carrier_rules.budget import budget_use
+
+    ratio = float(smsgo_settings.POINTS_BUDGET_WARNING)
+    lines = []
+    for use in budget_use(kind, now=timezone.now(), budget=smsgo_settings.POINTS_BUDGET):
+        after = use.used + points
+        if after >= ratio * use.cap:
+            lines.append(
+                {
+                    "period": use.period,
+                    "used": use.used,
+                    "after": after,
+                    "cap": use.cap,
+                    "over": after > use.cap,
+                }
+            )
+    return lines
 
 
 def estimate_json(request: HttpRequest) -> HttpResponse:
@@ -81,6 +107,13 @@ def estimate_json(request: HttpRequest) -> HttpResponse:
             "points": estimate.points,
             "text_error": estimate.text_error,
             "short_of_points": context["short_of_points"],
+            # The carrier rules (docs/taiwan.rst): the text as it goes out, refusals, the hold.
+            "body": estimate.body,
+            "rule_problems": list(estimate.rule_problems),
+            "held": estimate.held,
+            "send_at": estimate.send_at.isoformat() if estimate.send_at else None,
+            "notes": list(estimate.notes),
+            "budget": context["budget"],
             "counter_html": render_to_string(
                 "django_smsgo/admin/counter.html", context, request=request
             ),
@@ -162,6 +195,12 @@ def save_draft(form: ComposeForm, request: HttpRequest) -> Message | None:
             )
             % {"needed": exc.needed, "balance": exc.balance},
         )
+    except QuietHoursError as exc:
+        form.add_error("send_at", str(exc))
+    except PointsBudgetError as exc:
+        form.add_error(None, str(exc))
+    except CarrierRuleError as exc:
+        form.add_error("body", str(exc))
     except ScheduleError as exc:
         form.add_error("send_at", str(exc))
     except (EmptyBodyError, MessageTooLongError, UnencodableTextError) as exc:

@@ -11,7 +11,7 @@ any SMS from going out (no credentials, no way to dispatch).
 from __future__ import annotations
 
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 
 from django_smsgo.exceptions import (
     EmptyBodyError,
@@ -24,6 +24,7 @@ from django_smsgo.exceptions import (
     TooManyNumbersError,
     UnencodableTextError,
 )
+from django_smsgo.services.carrier_rules.errors import CarrierRuleError, PointsBudgetError
 
 # The rule of an error names the option it is about (in our words or the
 # gateway's parameter name); the first word found decides the request field.
@@ -53,6 +54,10 @@ FIELD_BY_ERROR: dict[type[SmsgoValidationError], str] = {
     InvalidEncodingError: "encoding",
     ScheduleError: "send_at",
     OptionNotAllowedError: "non_field_errors",
+    # The carrier rules judge the text (a link, a number, the sender tag); the
+    # quiet hours name send_at in their rule; the budget is about the account.
+    PointsBudgetError: "non_field_errors",
+    CarrierRuleError: "body",
 }
 
 
@@ -99,4 +104,13 @@ def validation_error(error: SmsgoValidationError) -> ValidationError:
     """A DRF 400 naming the field, and for numbers every bad number with its reason."""
     if isinstance(error, InvalidNumberError):
         return ValidationError({"to": [f"{value!r}: {reason}" for value, reason in error.invalid]})
+    if isinstance(error, CarrierRuleError):
+        # A carrier rule is named by code and setting, so a client can act on it.
+        return ValidationError(
+            {
+                field_of(error): [ErrorDetail(str(error), code=error.rule_code)],
+                "rule": error.rule_code,
+                "setting": error.setting,
+            }
+        )
     return ValidationError({field_of(error): [str(error)]})

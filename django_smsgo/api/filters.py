@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, TypeVar
 
-from django.db.models import Exists, Model, OuterRef, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework.exceptions import ValidationError
@@ -21,6 +22,9 @@ STATUS_PARAM = "status"
 CREATED_AFTER_PARAM = "created_after"
 CREATED_BEFORE_PARAM = "created_before"
 PHONE_PARAM = "phone"
+TAG_PARAM = "tag"
+METADATA_PARAM = "metadata"
+_METADATA_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 EXAMPLE_MOMENT = "2025-01-31T08:00:00+08:00"
 
 
@@ -108,6 +112,10 @@ class MessageFilterBackend(BaseFilterBackend):
             queryset = queryset.filter(
                 Exists(Recipient.objects.filter(message=OuterRef("pk"), phone=phone))
             )
+        if TAG_PARAM in params:
+            queryset = with_tag(queryset, single(params, TAG_PARAM))
+        for value in params.getlist(METADATA_PARAM):
+            queryset = queryset.filter(metadata_lookup(value))
         return queryset
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
@@ -153,4 +161,44 @@ class MessageFilterBackend(BaseFilterBackend):
                 "description": "Only messages sent to this number (any common written form).",
                 "schema": {"type": "string"},
             },
+            {
+                "name": TAG_PARAM,
+                "in": "query",
+                "required": False,
+                "description": "Only messages carrying this tag.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": METADATA_PARAM,
+                "in": "query",
+                "required": False,
+                "description": "key:value, only messages whose metadata has that value under "
+                "that key (repeat for several).",
+                "schema": {"type": "array", "items": {"type": "string"}},
+                "style": "form",
+                "explode": True,
+            },
         ]
+
+
+def metadata_lookup(value: str) -> Q:
+    """``key:value`` as a filter on ``metadata``; the value matches text, or a number it spells."""
+    key, sep, wanted = value.partition(":")
+    if not sep or not _METADATA_KEY.fullmatch(key):
+        raise ValidationError(
+            {METADATA_PARAM: [f"{value!r} is not key:value with a key of letters, digits, _ or -."]}
+        )
+    # "__exact" makes the key a key even when it spells a lookup ("contains").
+    lookup = Q(**{f"metadata__{key}__exact": wanted})
+    if re.fullmatch(r"-?\d{1,18}", wanted):
+        lookup |= Q(**{f"metadata__{key}__exact": int(wanted)})
+    return lookup
+
+
+def with_tag(queryset: QuerySet[_M, _R], tag: str) -> QuerySet[_M, _R]:
+    """The messages of ``queryset`` carrying ``tag``."""
+    tagged = getattr(queryset, "tagged", None)
+    if tagged is None:
+        return queryset.filter(pk__in=Message.objects.tagged(tag).values("pk"))
+    result: QuerySet[_M, _R] = tagged(tag)
+    return result

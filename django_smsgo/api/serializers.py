@@ -130,6 +130,8 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "reply_days",
             "wap_url",
             "kind",
+            "metadata",
+            "tags",
             "idempotency_key",
             "recipient_count",
             "segments",
@@ -202,6 +204,17 @@ class SendRequestSerializer(serializers.Serializer[Any]):
         help_text="transactional (codes, notices: sent to opted-out numbers too) or "
         "marketing (the default).",
     )
+    metadata = serializers.DictField(
+        required=False,
+        help_text="A JSON object stored with the message and passed to every signal "
+        "about it (your own ids, say); at most 8 KB.",
+    )
+    tags = serializers.ListField(
+        child=StrictCharField(max_length=64),
+        required=False,
+        max_length=20,
+        help_text="Short labels to filter by (?tag=).",
+    )
 
     def validate_to(self, value: list[str]) -> list[str]:
         return _within_recipient_limit(value)
@@ -223,9 +236,38 @@ class EstimateRequestSerializer(serializers.Serializer[Any]):
     encoding = serializers.ChoiceField(choices=ENCODING_CHOICES, required=False, allow_null=True)
     reply = StrictBooleanField(default=False)
     wap_url = StrictCharField(required=False, allow_blank=True, max_length=300)
+    kind = serializers.ChoiceField(
+        choices=Message.Kind.choices,
+        required=False,
+        help_text="Decides which carrier rules apply (marketing, the default, or transactional).",
+    )
+    send_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="The planned time (quiet hours are shown)."
+    )
 
     def validate_to(self, value: list[str]) -> list[str]:
         return _within_recipient_limit(value)
+
+    def validate_send_at(self, value: dt.datetime | None) -> dt.datetime | None:
+        return _in_range(value)
+
+
+class RuleProblemSerializer(serializers.Serializer[Any]):
+    """A carrier rule the send would break (docs/taiwan.rst)."""
+
+    rule = serializers.CharField(help_text="sender_tag, links, numbers, quiet_hours…")
+    setting = serializers.CharField(help_text="The SMSGO setting behind the rule.")
+    value = serializers.JSONField(help_text="The offending link, number, time or text.")
+    detail = serializers.CharField(help_text="The refusal in the request's language.")
+
+
+class RuleNoteSerializer(serializers.Serializer[Any]):
+    """Something a carrier rule did to the send (a tag or footer added, a hold)."""
+
+    code = serializers.CharField(
+        help_text="sender_tag_added, opt_out_footer_added, held_for_quiet_hours…"
+    )
+    text = serializers.CharField(help_text="In the request's language.")
 
 
 class InvalidNumberSerializer(serializers.Serializer[Any]):
@@ -245,6 +287,15 @@ class EstimateSerializer(serializers.Serializer[Any]):
     invalid_numbers = InvalidNumberSerializer(many=True)
     points = serializers.IntegerField()
     text_error = serializers.CharField(allow_null=True)
+    body = serializers.CharField(
+        help_text="The text as it would be sent (sender tag and opt-out line added)."
+    )
+    rule_problems = RuleProblemSerializer(many=True)
+    send_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it would go out (the quiet hours' end when held)."
+    )
+    held = serializers.BooleanField(help_text="The quiet hours set or moved send_at.")
+    notes = RuleNoteSerializer(many=True, help_text="What the carrier rules did to the send.")
 
 
 class BatchCancelSerializer(serializers.Serializer[Any]):

@@ -42,11 +42,17 @@ from django_smsgo.api.serializers import (
     SendRequestSerializer,
 )
 from django_smsgo.api.throttling import SendRateThrottle
-from django_smsgo.exceptions import SmsgoConfigurationError, SmsgoError, SmsgoValidationError
+from django_smsgo.exceptions import (
+    SmsgoCancelSend,
+    SmsgoConfigurationError,
+    SmsgoError,
+    SmsgoValidationError,
+)
 from django_smsgo.models import BalanceSnapshot, Message, Recipient
 from django_smsgo.services import sending
 from django_smsgo.services.balance import latest_balance, refresh_balance
 from django_smsgo.services.cancelling import cancel_message
+from django_smsgo.services.carrier_rules import shape_text
 from django_smsgo.services.errors import (
     CancelError,
     DuplicateMessageError,
@@ -169,8 +175,9 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
             400: OpenApiResponse(description="Bad input; each field with its errors."),
             402: OpenApiResponse(description="The balance cannot pay for this send."),
             409: OpenApiResponse(
-                description="The same text went to these numbers recently, or the "
-                "idempotency key belongs to another message."
+                description="The same text went to these numbers recently, the "
+                "idempotency key belongs to another message, or a pre_send receiver of "
+                "the project cancelled the send."
             ),
             429: OpenApiResponse(description="Too many sends; retry after Retry-After seconds."),
             503: OpenApiResponse(
@@ -205,6 +212,10 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
         except DuplicateMessageError as exc:
             return Response(
                 {"detail": str(exc), "numbers": exc.numbers}, status=status.HTTP_409_CONFLICT
+            )
+        except SmsgoCancelSend as exc:
+            return Response(
+                {"detail": exc.reason, "cancelled": True}, status=status.HTTP_409_CONFLICT
             )
         except InsufficientBalanceError as exc:
             return Response(
@@ -257,7 +268,8 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
         """409 unless ``earlier`` (stored under the request's key) is this user's and this text."""
         if not self.get_queryset().filter(pk=earlier.pk).exists():
             raise Conflict({"idempotency_key": ["This key was used for another message."]})
-        if earlier.body != body:
+        # The stored text carries the sender tag and opt-out line the rules added.
+        if earlier.body not in (body, shape_text(body, earlier.kind)):
             raise Conflict(
                 {"idempotency_key": ["This key was used for a message with a different text."]}
             )
@@ -315,6 +327,8 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
             encoding=data.get("encoding"),
             reply=data["reply"],
             wap_url=data.get("wap_url") or None,
+            kind=data.get("kind"),
+            send_at=data.get("send_at"),
         )
         answer = {
             **asdict(result),

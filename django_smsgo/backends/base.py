@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from django_smsgo.client import CancelResult, DeliveryStatus, SendResult
 
@@ -29,6 +30,37 @@ class SendRequest:
     message_id: int | None = None
 
 
+class PendingAnswer(Protocol):
+    """A send request on its way (:meth:`BaseBackend.start_send`)."""
+
+    def fileno(self) -> int:
+        """A socket that becomes readable when the answer comes; -1 when it is there already."""
+
+    def result(self) -> SendResult:
+        """The gateway's answer (waiting for it), or the error that stands for it."""
+
+
+class Answered:
+    """A send that was carried out at once: its result, or the error it raised."""
+
+    def __init__(self, send: Callable[[SendRequest], SendResult], request: SendRequest) -> None:
+        self._result: SendResult | None = None
+        self._error: Exception | None = None
+        try:
+            self._result = send(request)
+        except Exception as exc:
+            self._error = exc
+
+    def fileno(self) -> int:
+        return -1
+
+    def result(self) -> SendResult:
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
 class BaseBackend:
     """A place SMS can be sent to. Subclasses implement the four gateway operations.
 
@@ -40,6 +72,16 @@ class BaseBackend:
     def send(self, request: SendRequest) -> SendResult:
         """Send one request of at most 50 numbers; return the gateway's answer."""
         raise NotImplementedError
+
+    def start_send(self, request: SendRequest) -> PendingAnswer:
+        """Write one request and return at once; the answer is read by ``result()``.
+
+        Lets dispatch keep several requests in flight and do its database work
+        while they travel. Raises what :meth:`send` raises for a request that
+        surely did not leave; everything later is raised by ``result()``. By
+        default the request is carried out at once.
+        """
+        return Answered(self.send, request)
 
     def query_bulk(self, pairs: Iterable[tuple[str, str]]) -> list[DeliveryStatus]:
         """Ask the status of each (msgid, number) pair."""

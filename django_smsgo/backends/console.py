@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from django_smsgo.backends.base import BaseBackend, SendRequest
-from django_smsgo.backends.simulated import fake_msgid, outcome_for
+from django_smsgo.backends.simulated import fake_msgid, outcome_for, simulated_status
 from django_smsgo.client import CancelResult, DeliveryStatus, SendResult
 from django_smsgo.client.text import count_segments
 
@@ -56,7 +56,7 @@ class ConsoleBackend(BaseBackend):
         answers = []
         for msgid, number in pairs:
             state = outcome_for(number) or "ENROUTE"
-            answers.append(_status(msgid, number, state))
+            answers.append(simulated_status(msgid, number, state))
         return answers
 
     def balance(self) -> int:
@@ -64,16 +64,3 @@ class ConsoleBackend(BaseBackend):
 
     def cancel(self, msgid: str) -> CancelResult:
         return CancelResult(msgid=msgid, statuscode=0, statusstr="OK", cancelled=True)
-
-
-def _status(msgid: str, number: str, state: str) -> DeliveryStatus:
-    from django_smsgo.client.statuses import is_final
-
-    return DeliveryStatus(
-        msgid=msgid,
-        number=number,
-        statuscode=0,
-        statusstr=state,
-        is_final=is_final(state),
-        raw={"statuscode": "0", "statusstr": state, "phone": number, "msgid": msgid},
-    )

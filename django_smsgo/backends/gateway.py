@@ -18,12 +18,15 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django_smsgo.backends.base import BaseBackend, SendRequest
-from django_smsgo.client import CancelResult, DeliveryStatus, SendResult, SmsgoClient
+from django_smsgo.client import CancelResult, DeliveryStatus, PendingSend, SendResult, SmsgoClient
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import SmsgoConfigurationError
 
 #: The settings that name a gateway host.
 GATEWAY_URL_SETTINGS = ("API_URL", "BACKUP_API_URL")
+
+#: Connections kept per host besides those of dispatch (queries, cancels, the balance).
+SPARE_CONNECTIONS = 8
 
 
 def is_loopback(url: str) -> bool:
@@ -88,6 +91,7 @@ def client_from_settings() -> SmsgoClient:
             backup_api_url=smsgo_settings.BACKUP_API_URL,
             connect_timeout=smsgo_settings.CONNECT_TIMEOUT,
             read_timeout=smsgo_settings.READ_TIMEOUT,
+            pool_size=int(smsgo_settings.DISPATCH_CONNECTIONS) + SPARE_CONNECTIONS,
         )
     except SmsgoConfigurationError as exc:
         # The client speaks of its own arguments; say which settings they come from.
@@ -108,7 +112,10 @@ class GatewayBackend(BaseBackend):
         self.client = client_from_settings()
 
     def send(self, request: SendRequest) -> SendResult:
-        return self.client.send(
+        return self.start_send(request).result()
+
+    def start_send(self, request: SendRequest) -> PendingSend:
+        prepared = self.client.validate_send(
             list(request.numbers),
             request.body,
             encoding=request.encoding,
@@ -118,6 +125,7 @@ class GatewayBackend(BaseBackend):
             replydays=request.replydays,
             response=request.response,
         )
+        return self.client.start_send(prepared)
 
     def query_bulk(self, pairs: Iterable[tuple[str, str]]) -> list[DeliveryStatus]:
         return self.client.query_bulk(list(pairs))

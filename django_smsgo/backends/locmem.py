@@ -18,7 +18,13 @@ from datetime import datetime
 from django.utils import timezone
 
 from django_smsgo.backends.base import BaseBackend, SendRequest
-from django_smsgo.backends.simulated import NOT_FINAL, SCHEDULED, fake_msgid, outcome_for
+from django_smsgo.backends.simulated import (
+    NOT_FINAL,
+    SCHEDULED,
+    fake_msgid,
+    outcome_for,
+    simulated_status,
+)
 from django_smsgo.client import CancelResult, DeliveryStatus, SendResult
 from django_smsgo.client.statuses import is_final
 from django_smsgo.client.text import count_segments
@@ -103,7 +109,7 @@ class LocmemBackend(BaseBackend):
         for msgid, number in pairs:
             sent = find(msgid)
             state = sent.states.get(number, "UNKNOWN") if sent else "UNKNOWN"
-            answers.append(_status(msgid, number, state))
+            answers.append(simulated_status(msgid, number, state))
         return answers
 
     def balance(self) -> int:
@@ -134,7 +140,7 @@ def deliver(sent: OutboxMessage) -> None:
 def final_statuses(sent: OutboxMessage) -> list[DeliveryStatus]:
     """The final states ``sent`` reached, as the gateway would report them."""
     return [
-        _status(sent.msgid, number, state)
+        simulated_status(sent.msgid, number, state)
         for number, state in sent.states.items()
         if is_final(state)
     ]
@@ -150,14 +156,3 @@ def due_sends() -> list[OutboxMessage]:
         and sent.due
         and set(sent.states.values()) == {SCHEDULED}
     ]
-
-
-def _status(msgid: str, number: str, state: str) -> DeliveryStatus:
-    return DeliveryStatus(
-        msgid=msgid,
-        number=number,
-        statuscode=0,
-        statusstr=state,
-        is_final=is_final(state),
-        raw={"msgid": msgid, "dstaddr": number, "statusstr": state},
-    )

@@ -12,10 +12,13 @@ import itertools
 import threading
 import time
 
+from django_smsgo.client import DeliveryStatus
+from django_smsgo.client.statuses import is_final
+
 # The simulator's rule, so a project's tests and the simulator agree on every number.
 from django_smsgo.outcomes import ENROUTE, SCHEDULED, outcome_for_number
 
-__all__ = ["NOT_FINAL", "SCHEDULED", "fake_msgid", "outcome_for"]
+__all__ = ["NOT_FINAL", "SCHEDULED", "fake_msgid", "outcome_for", "simulated_status"]
 
 #: What a query answers before a message is final (the gateway's SMPP state).
 NOT_FINAL = ENROUTE
@@ -33,3 +36,15 @@ def fake_msgid() -> str:
 
 #: The final state a number reaches, or None when it never becomes final.
 outcome_for = outcome_for_number
+
+
+def simulated_status(msgid: str, number: str, state: str) -> DeliveryStatus:
+    """The status a stand-in gateway gives for (``msgid``, ``number``) in ``state``."""
+    return DeliveryStatus(
+        msgid=msgid,
+        number=number,
+        statuscode=0,
+        statusstr=state,
+        is_final=is_final(state),
+        raw={"msgid": msgid, "dstaddr": number, "statuscode": "0", "statusstr": state},
+    )

@@ -232,13 +232,13 @@ class SmsgoClient:
         params = prepared.params()
         started = self._transport.start(self.api_url, SEND, params)
         if isinstance(started, Exchange):
-            return PendingSend(self, prepared, started)
+            return PendingSend(self._complete_send, prepared, started)
         first = Outcome(error=started.error(), failover=started.host_failed)
         if self.backup_api_url and first.failover:
             self._log_failover(SEND, self.api_url, first)
             second = self._transport.start(self.backup_api_url, SEND, params)
             if isinstance(second, Exchange):
-                return PendingSend(self, prepared, second, first)
+                return PendingSend(self._complete_send, prepared, second, first)
         assert first.error is not None
         raise first.error
 

@@ -9,7 +9,7 @@ their answers with a selector (:meth:`PendingSend.fileno`).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from django_smsgo.client.outcomes import Outcome
 from django_smsgo.client.results import SendResult
@@ -17,8 +17,8 @@ from django_smsgo.client.transport import Exchange
 from django_smsgo.client.validation import PreparedSend
 from django_smsgo.exceptions import AnswerLostError
 
-if TYPE_CHECKING:
-    from django_smsgo.client.gateway_client import SmsgoClient
+#: Reads the answer of an exchange (the client's own reading, with its -10 failover).
+Complete = Callable[[Exchange, PreparedSend, Outcome | None], Outcome]
 
 logger = logging.getLogger("django_smsgo.client")
 
@@ -31,16 +31,16 @@ class PendingSend:
     not share one ``PendingSend`` between threads.
     """
 
-    __slots__ = ("_client", "_exchange", "_first", "_outcome", "prepared")
+    __slots__ = ("_complete", "_exchange", "_first", "_outcome", "prepared")
 
     def __init__(
         self,
-        client: SmsgoClient,
+        complete: Complete,
         prepared: PreparedSend,
         exchange: Exchange,
         first: Outcome | None = None,
     ) -> None:
-        self._client = client
+        self._complete = complete
         self._exchange = exchange
         self._first = first  # the primary's "not sent" error when this went to the backup
         self._outcome: Outcome | None = None
@@ -88,7 +88,7 @@ class PendingSend:
         result (or the same error) without reading anything.
         """
         if self._outcome is None:
-            self._outcome = self._client._complete_send(self._exchange, self.prepared, self._first)
+            self._outcome = self._complete(self._exchange, self.prepared, self._first)
             value = self._outcome.value
             if isinstance(value, SendResult):
                 logger.info(

@@ -33,6 +33,7 @@ so the last one is the same whichever process makes it.
 from __future__ import annotations
 
 import logging
+import select
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -43,6 +44,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from django_smsgo.backends import BaseBackend, SendRequest, get_backend
+from django_smsgo.backends.base import PendingAnswer
 from django_smsgo.client import SendResult
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import GatewayError, SmsgoValidationError, TransportError
@@ -118,9 +120,26 @@ def dispatch_message(
     return result
 
 
+@dataclass
+class _InFlight:
+    """A claimed batch whose request is on its way."""
+
+    claim: batch_state.Claim
+    pending: PendingAnswer
+
+
 def _send_all(
     message: Message, backend: BaseBackend, result: DispatchResult, *, final_attempt: bool
 ) -> None:
+    """Claim, send and record batch after batch, ``DISPATCH_CONNECTIONS`` requests in flight.
+
+    While requests travel, the next batch is claimed and sent and the answers
+    already read are recorded: the connection and the database work side by
+    side. A batch is always claimed before its request is written and
+    recorded after its answer is read. Once a request surely failed or may
+    have reached the gateway, no new batch is started: the answers of those
+    in flight are recorded and the run ends.
+    """
     if message.status == Message.Status.QUEUED:
         try:
             go_on = _first_request_checks(message, backend)
@@ -133,38 +152,93 @@ def _send_all(
         if not go_on:
             return
     transition(message, Message.Status.SENDING)
-    while not _expire_if_due(message):
-        claim = batch_state.claim(
-            message, lease=timedelta(seconds=smsgo_settings.CLAIM_LEASE), now=timezone.now()
+    lease = timedelta(seconds=smsgo_settings.CLAIM_LEASE)
+    room = max(1, int(smsgo_settings.DISPATCH_CONNECTIONS))
+    in_flight: list[_InFlight] = []
+    answered: list[tuple[_InFlight, SendResult | Exception]] = []
+    stopped_by: tuple[Batch, BatchOutcome] | None = None  # what ended the run
+    last_claimed, more = 0, True
+    while True:
+        failing = any(isinstance(answer, Exception) for _, answer in answered)
+        while more and stopped_by is None and not failing and len(in_flight) < room:
+            if _expire_if_due(message):
+                more = False
+                break
+            claim = batch_state.claim(message, lease=lease, now=timezone.now(), after=last_claimed)
+            if claim is None:
+                more = False
+                break
+            last_claimed = claim.last_id
+            started = _start(message, claim, backend, final_attempt=final_attempt)
+            if isinstance(started, _InFlight):
+                in_flight.append(started)
+            elif _count(result, started):
+                stopped_by = (claim.batch, started)
+        for flight, answer in answered:
+            outcome = _record(message, flight.claim, answer, backend, final_attempt=final_attempt)
+            if _count(result, outcome) and stopped_by is None:
+                stopped_by = (flight.claim.batch, outcome)
+        answered.clear()
+        if not in_flight:
+            if more and stopped_by is None:
+                continue  # the answers recorded did not end the run: go on claiming
+            break
+        flight = _next_answer(in_flight)
+        in_flight.remove(flight)
+        answered.append((flight, _read(flight.pending)))
+    if stopped_by is not None and stopped_by[1] != BatchOutcome.ACCOUNT_FAILED:
+        _after_failure(message, stopped_by[0], result, final_attempt=final_attempt)
+
+
+def _count(result: DispatchResult, outcome: BatchOutcome) -> bool:
+    """Add ``outcome`` to the run's figures; True when it ends the run."""
+    if outcome == BatchOutcome.SUBMITTED:
+        result.submitted += 1
+        return False
+    if outcome == BatchOutcome.FAILED:
+        result.failed += 1
+        return False
+    if outcome == BatchOutcome.ACCOUNT_FAILED:
+        result.failed += 1
+    elif outcome == BatchOutcome.UNCERTAIN:
+        result.uncertain += 1
+    return True
+
+
+def _after_failure(
+    message: Message, batch: Batch, result: DispatchResult, *, final_attempt: bool
+) -> None:
+    """The gateway is unwell (a batch released or uncertain): fail or keep what is left."""
+    batch.refresh_from_db()
+    result.reason = batch.reason_text
+    if final_attempt:
+        # The recipients still unclaimed were never sent: they fail with the same cause.
+        recipient_state.fail_unclaimed(
+            message,
+            Reason.NOT_SENT,
+            {"cause": batch.reason_params.get("cause")},
+            now=timezone.now(),
         )
-        if claim is None:
-            return
-        outcome = send_batch(message, claim, backend, final_attempt=final_attempt)
-        if outcome == BatchOutcome.SUBMITTED:
-            result.submitted += 1
-            continue
-        if outcome == BatchOutcome.FAILED:
-            result.failed += 1
-            continue
-        if outcome == BatchOutcome.ACCOUNT_FAILED:
-            result.failed += 1
-            return
-        if outcome == BatchOutcome.UNCERTAIN:
-            result.uncertain += 1
-        # Released or uncertain: the gateway is unwell. The recipients still
-        # unclaimed were never sent; they wait for the retry.
-        claim.batch.refresh_from_db()
-        result.reason = claim.batch.reason_text
-        if final_attempt:
-            recipient_state.fail_unclaimed(
-                message,
-                Reason.NOT_SENT,
-                {"cause": claim.batch.reason_params.get("cause")},
-                now=timezone.now(),
-            )
-        elif Recipient.objects.filter(message_id=message.pk).unclaimed().exists():
-            _retry_later(message, result)
-        return
+    elif Recipient.objects.filter(message_id=message.pk).unclaimed().exists():
+        _retry_later(message, result)
+
+
+def _next_answer(in_flight: list[_InFlight]) -> _InFlight:
+    """The request whose answer comes first (a selector over their sockets)."""
+    by_socket = {flight.pending.fileno(): flight for flight in in_flight}
+    if -1 in by_socket or len(in_flight) == 1:
+        return by_socket.get(-1, in_flight[0])
+    timeout = float(smsgo_settings.READ_TIMEOUT)
+    readable, _, _ = select.select(list(by_socket), [], [], timeout)
+    return by_socket[readable[0]] if readable else in_flight[0]
+
+
+def _read(pending: PendingAnswer) -> SendResult | Exception:
+    """The answer of a request, or the error that stands for it."""
+    try:
+        return pending.result()
+    except Exception as exc:
+        return exc
 
 
 def _retry_later(message: Message, result: DispatchResult) -> None:
@@ -230,7 +304,18 @@ def send_batch(
     *,
     final_attempt: bool = False,
 ) -> BatchOutcome:
-    """Send one claimed batch and record what the gateway said."""
+    """Send one claimed batch, wait for its answer and record it."""
+    started = _start(message, claim, backend, final_attempt=final_attempt)
+    if not isinstance(started, _InFlight):
+        return started
+    answer = _read(started.pending)
+    return _record(message, claim, answer, backend, final_attempt=final_attempt)
+
+
+def _start(
+    message: Message, claim: batch_state.Claim, backend: BaseBackend, *, final_attempt: bool
+) -> _InFlight | BatchOutcome:
+    """Write the request of a claimed batch; the outcome at once when it cannot leave."""
     batch = claim.batch
     try:
         request = _request_for(message, claim)
@@ -239,32 +324,46 @@ def send_batch(
         batch_state.release(batch, cause_of(exc), final=final_attempt, now=timezone.now())
         raise
     try:
-        answer = backend.send(request)
-    except SmsgoValidationError as exc:
+        return _InFlight(claim, backend.start_send(request))
+    except Exception as exc:
+        return _record(message, claim, exc, backend, final_attempt=final_attempt)
+
+
+def _record(
+    message: Message,
+    claim: batch_state.Claim,
+    answer: SendResult | Exception,
+    backend: BaseBackend,
+    *,
+    final_attempt: bool,
+) -> BatchOutcome:
+    """Record what the gateway said to a batch's request (or what stands for its answer)."""
+    batch = claim.batch
+    if isinstance(answer, SendResult):
+        return record_submitted(message, claim, answer, backend)
+    if isinstance(answer, SmsgoValidationError):
         # Refused by our own checks before any request: nothing sent.
-        _refuse(batch, None, Reason.NOT_SENT, {"cause": cause_of(exc)})
+        _refuse(batch, None, Reason.NOT_SENT, {"cause": cause_of(answer)})
         return BatchOutcome.FAILED
-    except GatewayError as exc:
-        if not exc.permanent:
-            return _release(message, batch, cause_of(exc), final_attempt=final_attempt)
-        params = {"code": exc.code, "text": exc.gateway_text}
-        _refuse(batch, exc, Reason.REFUSED, params)
-        if exc.code in ACCOUNT_LEVEL_CODES:
+    if isinstance(answer, GatewayError):
+        if not answer.permanent:
+            return _release(message, batch, cause_of(answer), final_attempt=final_attempt)
+        params = {"code": answer.code, "text": answer.gateway_text}
+        _refuse(batch, answer, Reason.REFUSED, params)
+        if answer.code in ACCOUNT_LEVEL_CODES:
             now = timezone.now()
             recipient_state.fail_unclaimed(message, Reason.REFUSED, params, now=now)
             transition(message, Message.Status.FAILED, reason=Reason.REFUSED, reason_params=params)
             return BatchOutcome.ACCOUNT_FAILED
         return BatchOutcome.FAILED
-    except TransportError as exc:
-        if not exc.may_have_reached_gateway:
-            return _release(message, batch, cause_of(exc), final_attempt=final_attempt)
-        return _uncertain(batch, cause_of(exc))
-    except Exception as exc:
-        # Anything unexpected once the request may have left: perhaps sent.
-        logger.exception("Unexpected error while sending batch %s", batch.pk)
-        _uncertain(batch, cause_of(exc))
-        raise
-    return record_submitted(message, batch, answer, backend)
+    if isinstance(answer, TransportError):
+        if not answer.may_have_reached_gateway:
+            return _release(message, batch, cause_of(answer), final_attempt=final_attempt)
+        return _uncertain(batch, cause_of(answer))
+    # Anything unexpected once the request may have left: perhaps sent.
+    logger.error("Unexpected error while sending batch %s", batch.pk, exc_info=answer)
+    _uncertain(batch, cause_of(answer))
+    raise answer
 
 
 def _request_for(message: Message, claim: batch_state.Claim) -> SendRequest:
@@ -286,16 +385,24 @@ def _request_for(message: Message, claim: batch_state.Claim) -> SendRequest:
 
 
 def record_submitted(
-    message: Message, batch: Batch, answer: SendResult, backend: BaseBackend
+    message: Message, claim: batch_state.Claim, answer: SendResult, backend: BaseBackend
 ) -> BatchOutcome:
     """Store the accepted request, announce it, apply reports that came before the answer."""
-    if not batch_state.submit(batch, answer, now=timezone.now()):
+    batch = claim.batch
+    now = timezone.now()
+    if not batch_state.submit(batch, answer, now=now, recipient_ids=claim.recipient_ids):
         logger.warning(
             "Batch %s was accepted but is no longer claimed; answer not applied.", batch.pk
         )
         return BatchOutcome.SUBMITTED
     transaction.on_commit(
-        lambda: message_submitted.send(sender=Message, message=message, batch=batch)
+        lambda: message_submitted.send(
+            sender=Message,
+            message=message,
+            batch=batch,
+            metadata=message.metadata,
+            tags=list(message.tags),
+        )
     )
     for status in backend.reports_after_send(batch.msgid):
         record_simulated(status, batch_id=batch.pk)

@@ -2,14 +2,22 @@
 
 Each reply is stored with its raw parameters, linked to the message and the
 recipient it answers, checked against ``OPT_OUT_KEYWORDS`` (a match puts the
-number on the suppression list), and announced with ``reply_received`` once
-committed.
+number on the suppression list) and ``OPT_IN_KEYWORDS`` (a match takes it off
+again), and announced with ``reply_received`` once committed. Both are logged
+in ``ConsentRecord`` with the reply as evidence.
+
+The keyword rule: a reply is a keyword when, once case, full-width forms,
+spaces, punctuation, symbols and emoji are set aside, nothing but the keyword
+is left. ``STOP``, ``stop!``, ``ＳＴＯＰ``, ``S T O P``, ``退訂。`` and ``Stop all``
+(``STOPALL``) are keywords; ``Stop. Thank you``, ``don't stop``, ``stopwatch``,
+``請退訂`` and ``我不要退訂`` are conversations: stored and shown to staff, not
+acted on. Reading more into a reply would suppress numbers whose owners did
+not ask for it, and un-suppress them on a word said in passing.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -23,12 +31,13 @@ from django_smsgo.models import (
     MSGID_MAX_LENGTH,
     PHONE_MAX_LENGTH,
     Batch,
+    ConsentRecord,
     Recipient,
     Reply,
     Suppression,
 )
 from django_smsgo.services import locks
-from django_smsgo.services.suppression import phone_variants, suppress
+from django_smsgo.services.suppression import phone_variants, suppress, unsuppress
 from django_smsgo.signals import reply_received
 
 logger = logging.getLogger(__name__)
@@ -36,9 +45,6 @@ logger = logging.getLogger(__name__)
 
 # Reply timestamps: the format is undocumented; the simulator sends the first.
 _TIMESTAMP_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y%m%d%H%M%S", "%Y-%m-%d %H:%M:%S")
-
-# Everything that is not a letter or digit, for comparing a text with a keyword.
-_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
 def parse_reply_timestamp(value: str) -> datetime:
@@ -63,29 +69,35 @@ def parse_reply_timestamp(value: str) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=TAIPEI)
 
 
-def _comparable(text: str) -> str:
+def keyword_form(text: str) -> str:
+    """``text`` as keywords are compared: NFKC, case-folded, letters and digits only."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return _NOT_WORD.sub(" ", folded).strip()
+    return "".join(char for char in folded if char.isalnum())
+
+
+def is_keyword(body: str, keywords: Iterable[str]) -> bool:
+    """True when ``body`` is one of ``keywords`` and nothing else (see the module's rule)."""
+    words = keyword_form(body)
+    return bool(words) and words in {keyword_form(k) for k in keywords}
 
 
 def is_opt_out(body: str, keywords: Iterable[str] | None = None) -> bool:
-    """Tell whether a reply asks to stop receiving SMS.
+    """Tell whether a reply asks to stop receiving marketing SMS.
 
-    True when the whole text, or its first word, is one of ``keywords``
-    (default ``OPT_OUT_KEYWORDS``), ignoring case, full-width forms, spaces
-    and punctuation: ``"stop"``, ``" STOP!"``, ``"Stop all"`` and ``"退訂。"``
-    match; ``"don't stop"`` does not, so a conversation is not mistaken for
-    an opt-out.
+    True when the reply is exactly one of ``keywords`` (default
+    ``OPT_OUT_KEYWORDS``) give or take case, width, spaces, punctuation and
+    emoji: ``"stop"``, ``" STOP!"``, ``"Stop all"`` and ``"退訂。"`` match;
+    ``"Stop. Thank you"`` and ``"don't stop"`` do not.
     """
-    words = _comparable(body)
-    if not words:
-        return False
-    first = words.split(" ", 1)[0]
-    wanted = {
-        _comparable(k) for k in (smsgo_settings.OPT_OUT_KEYWORDS if keywords is None else keywords)
-    }
-    wanted.discard("")
-    return words in wanted or first in wanted
+    return is_keyword(body, smsgo_settings.OPT_OUT_KEYWORDS if keywords is None else keywords)
+
+
+def is_opt_in(body: str, keywords: Iterable[str] | None = None) -> bool:
+    """Tell whether a reply asks to receive marketing SMS again (``OPT_IN_KEYWORDS``).
+
+    The same rule as :func:`is_opt_out`: the whole reply must be the keyword.
+    """
+    return is_keyword(body, smsgo_settings.OPT_IN_KEYWORDS if keywords is None else keywords)
 
 
 def record_reply(
@@ -105,7 +117,8 @@ def record_reply(
     reply URL carried it, else by ``msgid``), converts ``timestamp`` to an
     aware datetime (kept empty and logged when its format is unknown; the raw
     value stays in ``raw``), suppresses ``srcaddr`` when the text is an opt-out
-    keyword, and sends ``reply_received`` after commit. A reply arriving again
+    keyword and takes it off the list for an opt-in keyword (both logged in
+    ``ConsentRecord``), and sends ``reply_received`` after commit. A reply arriving again
     (same msgid, number, text and timestamp) returns the stored one and changes
     nothing.
     """
@@ -153,8 +166,16 @@ def record_reply(
             raw=dict(raw),
         )
         if opt_out:
-            suppress(srcaddr, Suppression.Reason.OPT_OUT, note=smbody[:200], reply=reply)
-        transaction.on_commit(lambda: reply_received.send(sender=Reply, reply=reply), robust=True)
+            suppress(
+                srcaddr,
+                Suppression.Reason.OPT_OUT,
+                note=smbody[:200],
+                reply=reply,
+                source=ConsentRecord.Source.REPLY,
+            )
+        elif is_opt_in(smbody):
+            unsuppress(srcaddr, source=ConsentRecord.Source.REPLY, reply=reply)
+        transaction.on_commit(lambda: _announce(reply), robust=True)
     return reply
 
 
@@ -181,3 +202,14 @@ def _find_recipient(batch: Batch | None, phone: str) -> Recipient | None:
     # The number that answers is the one the SMS went to (``phone``, also
     # under OVERRIDE_RECIPIENTS).
     return Recipient.objects.filter(batch=batch, phone__in=phone_variants(phone)).first()
+
+
+def _announce(reply: Reply) -> None:
+    """``reply_received``, with the metadata and tags of the message it answers."""
+    message = reply.message
+    reply_received.send(
+        sender=Reply,
+        reply=reply,
+        metadata=dict(message.metadata) if message is not None else {},
+        tags=list(message.tags) if message is not None else [],
+    )

@@ -44,6 +44,7 @@ from django.utils import timezone
 
 from django_smsgo.client import DeliveryStatus
 from django_smsgo.client.statuses import FINAL_STATES
+from django_smsgo.events import ESP_NAME, event_for_report
 from django_smsgo.models import (
     MSGID_MAX_LENGTH,
     PHONE_MAX_LENGTH,
@@ -399,7 +400,18 @@ def announce(report: DeliveryReport) -> None:
     recipient = report.recipient
 
     def send() -> None:
-        delivery_report_received.send(sender=DeliveryReport, recipient=recipient, report=report)
+        if recipient is None or not delivery_report_received.has_listeners(DeliveryReport):
+            return
+        message = recipient.message
+        delivery_report_received.send(
+            sender=DeliveryReport,
+            recipient=recipient,
+            report=report,
+            metadata=message.metadata,
+            tags=list(message.tags),
+            event=event_for_report(report, message),
+            esp_name=ESP_NAME,
+        )
 
     # robust: a failing receiver is logged and must not turn a stored report
     # into an unacknowledged one (the gateway would send it again).

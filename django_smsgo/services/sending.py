@@ -3,8 +3,12 @@
 The order is fixed and every refusal happens before anything is stored:
 
 1. idempotency: a known ``idempotency_key`` returns its message, nothing sent;
-2. validation by the client's own rules (numbers normalised and de-duplicated,
-   every bad number named in one error; encoding; options; schedule);
+2. Taiwan's carrier rules (:mod:`~django_smsgo.services.carrier_rules`): the
+   sender tag and the opt-out line added or required, every link and number of
+   the text registered, a marketing send in the quiet hours held to their end;
+   validation by the client's own rules then judges the final text and time
+   (numbers normalised and de-duplicated, every bad number named in one error;
+   encoding; options; schedule);
 3. suppression: opted-out numbers are stored as ``cancelled`` recipients with
    the reason (unless the message is transactional: ``kind="transactional"``);
 4. the balance guard: estimated points against the last known balance;
@@ -13,7 +17,8 @@ The order is fixed and every refusal happens before anything is stored:
 6. one transaction, serialised with every other send of the same text: the
    idempotency key again, the duplicate guard (the same text to the same
    number within ``DUPLICATE_WINDOW`` seconds is refused unless
-   ``allow_duplicate=True``), then the message and its recipients (bulk
+   ``allow_duplicate=True``), the points budget (``POINTS_BUDGET``, serialised
+   per kind), then the message and its recipients (bulk
    inserts in chunks, rows generated lazily), and dispatch on commit, so a
    send inside a transaction that rolls back sends nothing.
 """
@@ -35,9 +40,10 @@ from django.utils import timezone
 from django_smsgo.backends import get_backend
 from django_smsgo.client.numbers import chunked
 from django_smsgo.conf import smsgo_settings
+from django_smsgo.exceptions import SmsgoError
 from django_smsgo.models import BalanceSnapshot, Message, Recipient
 from django_smsgo.reasons import Reason
-from django_smsgo.services import dispatching, locks, validation
+from django_smsgo.services import carrier_rules, dispatching, hooks, locks, validation
 from django_smsgo.services.errors import (
     DuplicateMessageError,
     InsufficientBalanceError,
@@ -75,8 +81,17 @@ class SendPlan:
     allow_duplicate: bool = False
     created_by: Any = None
     resend_of: Message | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
     suppressed: set[str] = field(default_factory=set)
     overrides: list[str] = field(default_factory=list)
+    #: What the carrier rules did (tag or footer added, held for the quiet hours).
+    rule_notes: tuple[carrier_rules.RuleNote, ...] = ()
+
+    @property
+    def held(self) -> bool:
+        """True when the quiet hours set or moved ``send_at``."""
+        return any(note.code in carrier_rules.QUIET_HOURS_NOTES for note in self.rule_notes)
 
     @property
     def sendable(self) -> list[str]:
@@ -107,6 +122,8 @@ def send_sms(
     allow_duplicate: bool = False,
     created_by: Any = None,
     kind: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    tags: Sequence[str] | None = None,
 ) -> Message:
     """Send ``body`` to ``to`` (one number or an iterable of numbers); return the ``Message``.
 
@@ -118,7 +135,10 @@ def send_sms(
     with the same ``idempotency_key`` returns the first message and sends
     nothing (an empty key is no key). ``kind`` is ``"marketing"`` (the
     default: numbers on the opt-out list are left out) or ``"transactional"``
-    (codes, notices: sent to them too).
+    (codes, notices: sent to them too). ``metadata`` (a JSON object) and
+    ``tags`` (short strings) are stored with the message and passed to every
+    signal about it. ``pre_send`` receivers may change the send or cancel it
+    (``SmsgoCancelSend`` reaches the caller); ``post_send`` tells the outcome.
     Raises ``DuplicateMessageError`` (same text to a number within
     ``DUPLICATE_WINDOW``), ``InsufficientBalanceError`` (cannot be paid for)
     and ``SmsgoConfigurationError`` (the settings keep it from going out).
@@ -137,6 +157,8 @@ def send_sms(
         allow_duplicate=allow_duplicate,
         created_by=created_by,
         kind=kind,
+        metadata=metadata,
+        tags=tags,
     ).message
 
 
@@ -160,7 +182,18 @@ def _plan_and_store(to: str | Iterable[str], body: str, *, queue: bool, **option
     earlier = Message.objects.by_idempotency_key(key)
     if earlier is not None:
         return Stored(earlier, created=False)
-    return store(plan_send(to, body, idempotency_key=key, **options), queue=queue)
+    sms = hooks.before_send(to, body, options)
+    try:
+        plan = plan_send(
+            hooks.receivers_of(sms, to), sms.body, idempotency_key=key, **hooks.send_options(sms)
+        )
+        stored = store(plan, queue=queue)
+    except SmsgoError as error:
+        hooks.after_send(sms, None, hooks.REFUSED, error)
+        raise
+    if stored.created:
+        hooks.after_send(sms, stored.message, hooks.QUEUED if queue else hooks.DRAFT)
+    return stored
 
 
 def queue_message(message: Message) -> bool:
@@ -175,8 +208,26 @@ def queue_message(message: Message) -> bool:
         )
     check_ready()
     now = timezone.now()
+    held: dict[str, Any] = {}
+    if message.status == Message.Status.DRAFT:
+        # A draft written in the afternoon and sent at night is sent at night:
+        # the quiet hours judge the moment it is queued.
+        send_at, note = carrier_rules.hold_for_quiet_hours(
+            message.kind, send_at=message.send_at, expires_at=message.expires_at, now=now
+        )
+        if note is not None:
+            held = {
+                "send_at": send_at,
+                "reason": Reason.QUIET_HOURS,
+                "reason_params": note.reason_params(),
+            }
     with locks.writing():
-        queued = transition(message, Message.Status.QUEUED, queued_at=now, dispatch_due_at=now)
+        if message.status == Message.Status.DRAFT:
+            # A draft spends its points when it is queued: the budget is checked now.
+            carrier_rules.check_budget(message.kind, message.estimated_points, now=now)
+        queued = transition(
+            message, Message.Status.QUEUED, queued_at=now, dispatch_due_at=now, **held
+        )
         if queued:
             dispatching.dispatch_on_commit(message)
     return queued
@@ -198,9 +249,18 @@ def send_mass_sms(
     by_body: dict[str, list[Any]] = {}
     for to, body in datatuple:
         by_body.setdefault(body, []).extend(validation.as_number_list(to))
-    plans = [plan_send(numbers, body, **options) for body, numbers in by_body.items()]
-    with locks.writing():
-        return [store(plan, queue=True).message for plan in plans]
+    outgoing = [hooks.before_send(numbers, body, options) for body, numbers in by_body.items()]
+    try:
+        plans = [plan_send(sms.numbers, sms.body, **hooks.send_options(sms)) for sms in outgoing]
+        with locks.writing():
+            messages = [store(plan, queue=True).message for plan in plans]
+    except SmsgoError as error:
+        for sms in outgoing:
+            hooks.after_send(sms, None, hooks.REFUSED, error)
+        raise
+    for sms, message in zip(outgoing, messages, strict=True):
+        hooks.after_send(sms, message, hooks.QUEUED)
+    return messages
 
 
 def resend_recipients(
@@ -243,6 +303,9 @@ def resend_recipients(
         kind=original.kind,
         idempotency_key=key,
         resend_of=original,
+        # The resend is the same message to the project: its records follow it.
+        metadata=original.metadata,
+        tags=original.tags,
     ).message
 
 
@@ -262,11 +325,18 @@ def plan_send(
     created_by: Any = None,
     kind: str | None = None,
     resend_of: Message | None = None,
+    metadata: dict[str, Any] | None = None,
+    tags: Sequence[str] | None = None,
 ) -> SendPlan:
     """Validate a send and run the guards that need no lock; raise on the first rule broken."""
     now = timezone.now()
     validation.check_flags(reply=reply, allow_duplicate=allow_duplicate)
     numbers = validation.normalise_recipients(to)
+    ruled = apply_carrier_rules(
+        body, kind=kind, send_at=send_at, expires_at=expires_at, wap_url=wap_url, now=now
+    )
+    if ruled is not None:
+        body, send_at = ruled.body, ruled.send_at
     checked = validation.check_send(
         numbers,
         body,
@@ -297,7 +367,10 @@ def plan_send(
         allow_duplicate=allow_duplicate,
         created_by=created_by,
         resend_of=resend_of,
+        metadata=validation.check_metadata(metadata),
+        tags=validation.check_tags(tags),
         overrides=validation.override_numbers(),
+        rule_notes=ruled.notes if ruled is not None else (),
     )
     if plan.kind == Message.Kind.MARKETING:
         plan.suppressed = suppressed_among(numbers)
@@ -306,6 +379,43 @@ def plan_send(
     )
     check_balance(plan.estimated_points)
     return plan
+
+
+def apply_carrier_rules(
+    body: object,
+    *,
+    kind: str | None,
+    send_at: object,
+    expires_at: object,
+    wap_url: object,
+    now: datetime,
+) -> carrier_rules.RuledDraft | None:
+    """The final text and time of a send by Taiwan's carrier rules (``docs/taiwan.rst``).
+
+    Raises the :class:`~django_smsgo.services.carrier_rules.CarrierRuleError`
+    of the first rule broken. Returns None, and applies nothing, when the input
+    is malformed in a way validation names better (a text that is empty or not
+    text, an unknown kind, a time that is not an aware datetime): a sender tag
+    must not turn an empty text into a sendable one.
+    """
+    if not isinstance(body, str) or not body.strip():
+        return None
+    if kind is not None and kind not in Message.Kind.values:
+        return None
+    for moment in (send_at, expires_at):
+        if moment is not None and (not isinstance(moment, datetime) or moment.utcoffset() is None):
+            return None
+    if wap_url is not None and not isinstance(wap_url, str):
+        return None
+    draft = carrier_rules.Draft(
+        body=body,
+        kind=kind or Message.Kind.MARKETING,
+        now=now,
+        send_at=send_at,  # type: ignore[arg-type]  # checked above
+        expires_at=expires_at,  # type: ignore[arg-type]
+        wap_url=wap_url or "",
+    )
+    return carrier_rules.apply_rules(draft)
 
 
 def body_hash(body: str) -> str:
@@ -376,6 +486,9 @@ def store(plan: SendPlan, *, queue: bool) -> Stored:
                 check_duplicates(
                     plan.sendable, plan.body, overridden=bool(plan.overrides), now=timezone.now()
                 )
+            if queue:
+                # Under its own lock per kind, so two sends cannot both take the last points.
+                carrier_rules.check_budget(plan.kind, plan.estimated_points, now=now)
             message = _create(plan, fingerprint, queue=queue, now=now)
     except IntegrityError:
         # Another caller stored this key first, with another text (so another lock).
@@ -407,6 +520,9 @@ def _create(plan: SendPlan, fingerprint: str, *, queue: bool, now: datetime) -> 
         queued_at=now if queue else None,
         dispatch_due_at=now if queue else None,
         resend_of=plan.resend_of,
+        metadata=plan.metadata,
+        tags=plan.tags,
+        **_held_reason(plan),
     )
     rows = _recipient_rows(message, plan)
     while batch := list(itertools.islice(rows, INSERT_CHUNK)):
@@ -417,6 +533,14 @@ def _create(plan: SendPlan, fingerprint: str, *, queue: bool, now: datetime) -> 
     elif queue:
         dispatching.dispatch_on_commit(message)
     return message
+
+
+def _held_reason(plan: SendPlan) -> dict[str, Any]:
+    """The message's reason when the quiet hours hold it: shown by the admin and the API."""
+    for note in plan.rule_notes:
+        if note.code in carrier_rules.QUIET_HOURS_NOTES:
+            return {"reason_code": Reason.QUIET_HOURS, "reason_params": note.reason_params()}
+    return {}
 
 
 def _recipient_rows(message: Message, plan: SendPlan) -> Iterator[Recipient]:

@@ -8,6 +8,7 @@ priority, replies needing a callback origin).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -89,6 +90,57 @@ def idempotency_key(key: object) -> str | None:
             key, "an idempotency key must not contain control characters (NUL, line breaks…)"
         )
     return key
+
+
+#: Limits of what a project may tie to a message.
+MAX_METADATA_BYTES = 8192
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 64
+
+
+def check_metadata(metadata: object) -> dict[str, Any]:
+    """``metadata`` as a JSON object (``None``: empty); refused unless it is one, and small.
+
+    Keys are strings; values anything JSON holds; no NUL anywhere (PostgreSQL
+    cannot store it); at most ``MAX_METADATA_BYTES`` as JSON.
+    """
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict) or not all(isinstance(k, str) for k in metadata):
+        raise SmsgoValidationError(metadata, "metadata must be a JSON object (a dict, text keys)")
+    try:
+        encoded = json.dumps(metadata, allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError) as error:
+        raise SmsgoValidationError(
+            metadata, f"metadata must hold only JSON values ({error})"
+        ) from None
+    if "\\u0000" in encoded or "\x00" in encoded:
+        raise SmsgoValidationError(metadata, "metadata must not hold NUL characters")
+    if len(encoded.encode("utf-8")) > MAX_METADATA_BYTES:
+        raise SmsgoValidationError(
+            "metadata", f"metadata must be at most {MAX_METADATA_BYTES} bytes as JSON"
+        )
+    return dict(json.loads(encoded))
+
+
+def check_tags(tags: object) -> list[str]:
+    """``tags`` as a list of distinct short labels (``None``: none), order kept."""
+    if tags is None:
+        return []
+    if isinstance(tags, str | bytes) or not isinstance(tags, Iterable):
+        raise SmsgoValidationError(tags, "tags must be a list of strings")
+    found: dict[str, None] = {}
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.strip():
+            raise SmsgoValidationError(tag, "a tag must be a non-empty string")
+        if len(tag) > MAX_TAG_LENGTH or any(ord(c) < 32 for c in tag):
+            raise SmsgoValidationError(
+                tag, f"a tag is at most {MAX_TAG_LENGTH} characters, no control characters"
+            )
+        found[tag.strip()] = None
+    if len(found) > MAX_TAGS:
+        raise SmsgoValidationError(tags, f"a message takes at most {MAX_TAGS} tags")
+    return list(found)
 
 
 def check_flags(**flags: object) -> None:

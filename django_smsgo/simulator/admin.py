@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from . import rules
+from .callbacks import CallbackDispatcher
 from .faults import Fault, FaultError
 from .records import CONFIG_TYPES, Account, check_setting
-from .state import SimulatorError
-
-if TYPE_CHECKING:
-    from .app import SimulatorApp
+from .state import SimulatorError, SimulatorState
 
 JSON_TYPE = "application/json; charset=utf-8"
 #: The environ key of the list of actions the bundled server runs once the answer is sent.
@@ -32,6 +31,14 @@ Environ = dict[str, Any]
 
 class AdminError(ValueError):
     """A bad admin call: answered 400 with the message."""
+
+
+class SimulatorApp(Protocol):
+    """What the admin API works on: the gateway app of :mod:`.app` (named here, not imported)."""
+
+    state: SimulatorState
+    dispatcher: CallbackDispatcher
+    refuse: Callable[[float], None] | None
 
 
 def handle(app: SimulatorApp, environ: dict[str, Any], route: str) -> Answer:

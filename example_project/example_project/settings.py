@@ -13,6 +13,7 @@ the same project on PostgreSQL and Redis or RabbitMQ; nothing else changes.
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_smsgo",
+    "django_smsgo.codes",
     "verification",
 ]
 
@@ -162,7 +164,32 @@ SMSGO = {
         "SMSGO_CALLBACK_TOKEN", "example-project-callback-token-change-me-in-production"
     ),
     "CALLBACK_PREVIOUS_TOKENS": [t for t in env("SMSGO_CALLBACK_PREVIOUS_TOKENS").split(",") if t],
+    # One-time codes (verification/): who sends them, and what they may cost.
+    "OTP_SENDER_TAG": env("SMSGO_OTP_SENDER_TAG", "Example"),
+    "OTP_DAILY_BUDGET": 500,
 }
+
+# -- Two-factor login ---------------------------------------------------------------
+# EXAMPLE_TWO_FACTOR=1 turns on django-two-factor-auth (pip install
+# "django-smsgo[two-factor]") at /account/login/; its tokens go out through
+# django-smsgo because of the one line TWO_FACTOR_SMS_GATEWAY below.
+TWO_FACTOR = env_flag("EXAMPLE_TWO_FACTOR", False) and bool(find_spec("two_factor"))
+if TWO_FACTOR:
+    INSTALLED_APPS += [
+        "django_otp",
+        "django_otp.plugins.otp_static",
+        "django_otp.plugins.otp_totp",
+        "formtools",
+        "phonenumber_field",
+        "two_factor",
+        "two_factor.plugins.phonenumber",
+    ]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "django_otp.middleware.OTPMiddleware",
+    )
+    TWO_FACTOR_SMS_GATEWAY = "django_smsgo.integrations.two_factor.SmsgoGateway"
+    LOGIN_URL = "two_factor:login"
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,4 @@
-"""Ask for a number, text it a code, check the code: ``send_sms()`` in a real page."""
+"""Ask for a number, text it a code, check the code: ``send_otp()`` in a real page."""
 
 from __future__ import annotations
 
@@ -7,11 +7,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from django_smsgo import send_sms
+from django_smsgo.codes import send_otp, verify_otp
+from django_smsgo.codes.errors import CodeRefused
+from django_smsgo.codes.service import CheckResult
 from django_smsgo.exceptions import SmsgoError, SmsgoValidationError
-from django_smsgo.models import Message, Recipient
+from django_smsgo.models import Recipient
 from verification import codes
 from verification.forms import CodeForm, PhoneForm
+
+REFUSED = {
+    CheckResult.WRONG: "Wrong code ({left} tries left).",
+    CheckResult.EXPIRED: "The code has expired: ask for a new one.",
+    CheckResult.TOO_MANY_ATTEMPTS: "Too many wrong codes: ask for a new one.",
+    CheckResult.NONE_PENDING: "No code is waiting for this number: ask for one first.",
+}
 
 
 @require_http_methods(["GET", "POST"])
@@ -19,26 +28,24 @@ def start(request: HttpRequest) -> HttpResponse:
     """Send a one-time code to the number in the form."""
     form = PhoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        code = codes.new_code()
         try:
-            message = send_sms(
+            sent = send_otp(
                 form.cleaned_data["phone"],
-                f"您的驗證碼是 {code}，5 分鐘內有效。Your code is {code}.",
-                # One-time codes jump the queue and reach numbers that opted
-                # out of marketing SMS.
-                priority=Message.Priority.HIGH,
-                kind="transactional",
+                # The per-key caps stop one client asking for codes for many numbers.
+                key=request.META.get("REMOTE_ADDR") or None,
                 created_by=request.user if request.user.is_authenticated else None,
             )
         except SmsgoValidationError as exc:
             # A bad number: the error names it and the rule it breaks.
             form.add_error("phone", str(exc))
+        except CodeRefused as exc:
+            # Cooldown, a send cap or the points budget: it says when to try again.
+            form.add_error(None, str(exc))
         except SmsgoError as exc:
-            # Sent the same code text too recently, or the balance is too low.
+            # The balance is too low.
             form.add_error(None, str(exc))
         else:
-            phone = message.recipients.values_list("phone", flat=True).first() or ""
-            codes.remember(request.session, phone, code, message.pk)
+            codes.remember(request.session, sent.phone, sent.message.pk)
             return redirect("verification:confirm")
     return render(request, "verification/start.html", {"form": form})
 
@@ -51,11 +58,12 @@ def confirm(request: HttpRequest) -> HttpResponse:
         return redirect("verification:start")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        refusal = codes.check(request.session, form.cleaned_data["code"])
-        if refusal is None:
+        check = verify_otp(state["phone"], form.cleaned_data["code"])
+        if check:
+            codes.forget(request.session)
             messages.success(request, f"{state['phone']} is verified.")
             return redirect("verification:start")
-        form.add_error("code", refusal)
+        form.add_error("code", REFUSED[check.result].format(left=check.attempts_left))
     recipient = Recipient.objects.filter(message_id=state["message_id"]).first()
     return render(
         request,

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import translation
 
 from django_smsgo.models import Message, Recipient
+from django_smsgo.testing.factories import MessageFactory
 
 CHANGELIST = "/admin/django_smsgo/message/"
 ADD = "/admin/django_smsgo/message/add/"
@@ -111,18 +112,12 @@ def make_message(db: Any) -> Callable[..., Message]:
         body: str = "Your parcel is on its way",
         **fields: Any,
     ) -> Message:
-        message = Message.objects.create(
+        message: Message = MessageFactory(
             body=body,
-            body_hash=f"hash-{body}",
-            encoding="ASCII",
             status=status,
-            recipient_count=count,
-            estimated_points=count,
+            recipients=numbers(count),
+            recipients__status=recipient_status,
             **fields,
-        )
-        Recipient.objects.bulk_create(
-            Recipient(message=message, phone=phone, status=recipient_status)
-            for phone in numbers(count)
         )
         return message
 

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from django_smsgo.models import DeliveryReport, Message, Recipient, Reply
+from django_smsgo.testing.factories import ReplyFactory
 from tests.admin.conftest import ADD, CHANGELIST, ESTIMATE, send_requests
 
 
@@ -104,22 +105,9 @@ def report_and_reply(make_message: Any) -> tuple[DeliveryReport, Reply]:
         1, status=Message.Status.COMPLETED, recipient_status=Recipient.Status.DELIVERED
     )
     recipient = message.recipients.get()
-    report = DeliveryReport.objects.create(
-        recipient=recipient,
-        msgid="2611260540260000",
-        phone=recipient.phone,
-        statuscode=0,
-        statusstr="DELIVRD",
-        source=DeliveryReport.Source.CALLBACK,
-        outcome=DeliveryReport.Outcome.APPLIED,
-    )
-    reply = Reply.objects.create(
-        message=message,
-        recipient=recipient,
-        msgid="2611260540260000",
-        from_phone=recipient.phone,
-        body="YES",
-    )
+    # A delivered recipient comes with the report that delivered it.
+    report = recipient.reports.get()
+    reply = ReplyFactory(message=message, recipient=recipient, body="YES")
     return report, reply
 
 

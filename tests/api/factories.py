@@ -1,13 +1,13 @@
-"""Rows for the read tests, stored through the ORM as dispatch and callbacks would leave them."""
+"""Rows for the read tests, built by the testing kit's factories as dispatch leaves them."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.contrib.auth.models import User
 
-from django_smsgo.models import Batch, DeliveryReport, Message, Recipient
+from django_smsgo.models import Message, Recipient
+from django_smsgo.testing.factories import MessageFactory
 
 
 def stored_message(
@@ -18,31 +18,12 @@ def stored_message(
     **fields: Any,
 ) -> Message:
     """A message already submitted in one batch, with one delivery report per recipient."""
-    message = Message.objects.create(
+    message: Message = MessageFactory(
         body=body,
-        body_hash=hashlib.sha256(body.encode()).hexdigest(),
-        encoding="ASCII",
         status=status,
         created_by=created_by,
-        recipient_count=len(phones),
-        estimated_points=len(phones),
+        recipients=list(phones),
+        recipients__status=Recipient.Status.DELIVERED,
         **fields,
     )
-    batch = Batch.objects.create(
-        message=message, state=Batch.State.SUBMITTED, msgid=f"1001011{message.pk:08d}"
-    )
-    for phone in phones:
-        recipient = Recipient.objects.create(
-            message=message, phone=phone, batch=batch, status=Recipient.Status.DELIVERED
-        )
-        DeliveryReport.objects.create(
-            recipient=recipient,
-            batch=batch,
-            msgid=batch.msgid,
-            phone=phone,
-            statuscode=0,
-            statusstr="DELIVRD",
-            source=DeliveryReport.Source.POLL,
-            outcome=DeliveryReport.Outcome.APPLIED,
-        )
     return message

@@ -191,6 +191,11 @@ def test_estimate_answers_segments_and_points_and_stores_nothing(
         ],
         "points": 4 + 1,
         "text_error": None,
+        "body": "您好" * 40,
+        "rule_problems": [],
+        "send_at": None,
+        "held": False,
+        "notes": [],
     }
     assert Message.objects.count() == 0
 

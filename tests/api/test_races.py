@@ -30,6 +30,12 @@ pytestmark = [
 PASSWORD = "pw-not-secret"
 
 
+@pytest.fixture(autouse=True)
+def _dispatch_in_process(configure: Any) -> None:
+    # Celery's eager mode is not thread-safe (a global "inside a task" flag).
+    configure(DISPATCH="inline")
+
+
 def _url(live_server: Any) -> str:
     return f"{live_server.url}/smsgo/api/messages/"
 

@@ -9,7 +9,6 @@ a time, and on PostgreSQL it is threaded like pytest-django's ``live_server``.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from django.utils import timezone
 from django_smsgo.models import Batch, Message, Recipient
 from django_smsgo.services.callback_urls import reply_url, report_url
 from django_smsgo.simulator import Account, Simulator, SimulatorConfig
+from django_smsgo.testing.factories import BatchFactory, MessageFactory, RecipientFactory
 
 USERNAME = "tester"
 PASSWORD = "s3cret-Pa55word"
@@ -60,17 +60,15 @@ def make_batch(
     kind: str = "marketing",
 ) -> Batch:
     """A message with one batch holding ``phones``; recipients match the batch state."""
-    message = Message.objects.create(
+    message = MessageFactory(
         body=body,
-        body_hash=hashlib.sha256(body.encode()).hexdigest(),
-        encoding="ASCII",
         status=Message.Status.SUBMITTED
         if state == Batch.State.SUBMITTED
         else Message.Status.SENDING,
         recipient_count=len(phones),
         kind=kind,
     )
-    batch = Batch.objects.create(
+    batch = BatchFactory(
         message=message,
         state=state,
         msgid=msgid if state != Batch.State.CLAIMED else "",
@@ -82,7 +80,7 @@ def make_batch(
     elif state == Batch.State.UNCERTAIN:
         recipient_status = Recipient.Status.UNCERTAIN
     for phone in phones:
-        Recipient.objects.create(message=message, phone=phone, batch=batch, status=recipient_status)
+        RecipientFactory(message=message, phone=phone, batch=batch, status=recipient_status)
     return batch
 
 

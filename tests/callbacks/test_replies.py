@@ -135,7 +135,19 @@ def test_opt_out_keywords_suppress_the_number(client: Client, text: str) -> None
     assert entry.reply == reply
 
 
-@pytest.mark.parametrize("text", ["don't stop", "謝謝", "", "stopwatch", "我不要退訂"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "don't stop",
+        "謝謝",
+        "",
+        "stopwatch",
+        "我不要退訂",
+        "Stop. Thank you",
+        "STOP 謝謝",
+        "取消訂單",
+    ],
+)
 def test_ordinary_replies_are_not_opt_outs(text: str) -> None:
     assert not is_opt_out(text)
 

@@ -23,6 +23,14 @@ from tests.core.conftest import send_requests
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _one_request_at_a_time(configure: Any) -> None:
+    # A fault "on the first request" must hit the first batch: with several
+    # requests in flight which one the gateway takes first is up to chance.
+    # The tests of requests in flight set DISPATCH_CONNECTIONS themselves.
+    configure(DISPATCH_CONNECTIONS=1)
+
+
 def numbers(count: int, start: int = 0) -> list[str]:
     return [f"0912{n:06d}" for n in range(start, start + count)]
 
@@ -221,7 +229,10 @@ def test_permanent_refusal_fails_the_batch_with_the_reason(gateway: Simulator, c
 
 
 @pytest.mark.parametrize("code", [-2, -8])
-def test_account_level_refusal_fails_the_whole_message(gateway: Simulator, code: int) -> None:
+def test_account_level_refusal_fails_the_whole_message(
+    gateway: Simulator, configure: Any, code: int
+) -> None:
+    configure(DISPATCH_CONNECTIONS=1)
     gateway.fault("code", endpoint="sendsms.aspx", count=1, code=code)
     message = send_sms(numbers(120), "Hello")
     message.refresh_from_db()
@@ -229,6 +240,34 @@ def test_account_level_refusal_fails_the_whole_message(gateway: Simulator, code:
     assert f"gateway code {code}" in message.reason_text
     assert statuses(message) == {"failed": 120}
     assert len(send_requests(gateway)) == 1
+
+
+def test_an_account_refusal_stops_new_requests_with_several_in_flight(
+    gateway: Simulator, configure: Any
+) -> None:
+    """Of K requests in flight when the account is refused, none more is started."""
+    configure(DISPATCH_CONNECTIONS=3)
+    gateway.fault("code", endpoint="sendsms.aspx", count=1, code=-8)
+    message = send_sms(numbers(500), "Hello")
+    message.refresh_from_db()
+    sent = len(send_requests(gateway))
+    assert 1 <= sent <= 3
+    assert statuses(message)["failed"] == 500 - 50 * (sent - 1)
+    assert gateway.duplicates()["extra_sends"] == 0
+
+
+@pytest.mark.parametrize("connections", [1, 2, 4])
+def test_requests_in_flight_send_each_number_once(
+    gateway: Simulator, configure: Any, connections: int
+) -> None:
+    configure(DISPATCH_CONNECTIONS=connections)
+    gateway.add_account("tester", "s3cret-Pa55word", 20_000)
+    message = send_sms(numbers(1_000), "Campaign")
+    message.refresh_from_db()
+    assert len(send_requests(gateway)) == 20
+    assert statuses(message) == {"submitted": 1_000}
+    assert gateway.duplicates() == {"pairs": 0, "extra_sends": 0}
+    assert gateway.state.connections_opened <= connections + 1
 
 
 def test_wrong_password_fails_with_the_authorisation_reason(
@@ -537,3 +576,16 @@ def test_the_request_needs_no_database_read_after_its_claim(gateway: Simulator) 
         dispatch.dispatch_message(message.pk)
     assert statuses(message) == {"submitted": 3}
     assert len(send_requests(gateway)) == 1
+
+
+@pytest.mark.parametrize("connections", [1, 2, 4])
+def test_a_refused_batch_does_not_stop_the_others(
+    gateway: Simulator, configure: Any, connections: int
+) -> None:
+    configure(DISPATCH_CONNECTIONS=connections)
+    gateway.fault("code", endpoint="sendsms.aspx", count=1, code=-5)
+    message = send_sms(numbers(500), "Hello")
+    message.refresh_from_db()
+    assert statuses(message) == {"failed": 50, "submitted": 450}
+    assert len(send_requests(gateway)) == 10
+    assert message.status == Message.Status.COMPLETED or message.status == Message.Status.SUBMITTED

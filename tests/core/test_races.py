@@ -34,6 +34,13 @@ pytestmark = [
 CALLERS = 20 if connection.vendor == "sqlite" else 50
 
 
+@pytest.fixture(autouse=True)
+def _dispatch_in_process(configure: Any) -> None:
+    # Concurrent web requests in a project without a broker; and Celery's eager
+    # mode is not thread-safe (a global "inside a task" flag).
+    configure(DISPATCH="inline")
+
+
 def race(callers: int, call: Callable[[], Any]) -> list[Any]:
     """Run ``call`` in ``callers`` threads released at the same instant; their results/errors."""
     start = threading.Barrier(callers)

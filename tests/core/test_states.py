@@ -23,6 +23,7 @@ from django_smsgo.services.states import InvalidTransition
 from django_smsgo.services.states import recipient as recipient_state
 from django_smsgo.services.states.message import TERMINAL, derive_status, transition
 from django_smsgo.services.states.report_statement import outcome_case
+from django_smsgo.testing.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,10 +50,10 @@ def test_terminal_message_statuses() -> None:
 
 
 def test_a_forbidden_transition_does_not_change_the_row() -> None:
-    message = Message.objects.create(body="x", body_hash="h", encoding="ASCII", status=S.COMPLETED)
+    message = MessageFactory(status=S.COMPLETED)
     assert transition(message, S.QUEUED) is False
     assert message.status == S.COMPLETED
-    message = Message.objects.create(body="x", body_hash="h", encoding="ASCII", status=S.DRAFT)
+    message = MessageFactory(status=S.DRAFT)
     assert transition(message, S.SUBMITTED) is False
     assert transition(message, S.QUEUED) is True
     assert Message.objects.get(pk=message.pk).status == S.QUEUED

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 PROJECT = REPOSITORY / "example_project"
 
@@ -119,6 +121,12 @@ sent = browser.post("/", {"phone": "0912-345-678"})
 result["sent_redirect"] = sent.headers.get("Location")
 message = Message.objects.get()
 result["priority"] = message.priority
+result["kind"] = message.kind
+result["body"] = message.body
+from django_smsgo.codes.models import OneTimeCode
+result["codes"] = OneTimeCode.objects.count()
+again = browser.post("/", {"phone": "0912-345-678"})
+result["again_page"] = again.content.decode()
 result["phones"] = list(message.recipients.values_list("phone", flat=True))
 result["recipient_status"] = message.recipients.get().status
 code = re.search(r"\\d{6}", message.body).group()
@@ -134,7 +142,7 @@ print(json.dumps(result))
 """
 
 
-def test_verification_page_sends_the_code_with_send_sms(tmp_path: Path, smsgo_simulator) -> None:
+def test_verification_page_sends_the_code_with_send_otp(tmp_path: Path, smsgo_simulator) -> None:
     seen = shell(
         tmp_path,
         VERIFY_A_NUMBER,
@@ -153,6 +161,11 @@ def test_verification_page_sends_the_code_with_send_sms(tmp_path: Path, smsgo_si
     assert seen["sent_redirect"] == "/confirm/"
     assert seen["phones"] == ["0912345678"]
     assert seen["priority"] == "high"
+    assert seen["kind"] == "transactional"
+    assert seen["body"].startswith("【Example】")
+    assert seen["codes"] == 1
+    # A second code for the same number within the cooldown is refused on the page.
+    assert "OTP_COOLDOWN" in seen["again_page"]
     assert seen["recipient_status"] == "submitted"
     assert "0912345678" in seen["confirm_page"]
     assert "Wrong code" in seen["wrong_page"]
@@ -162,3 +175,42 @@ def test_verification_page_sends_the_code_with_send_sms(tmp_path: Path, smsgo_si
     assert len(messages) == 1
     assert list(messages[0].receivers) == ["0912345678"]
     assert seen["code"] in messages[0].body
+
+
+TWO_FACTOR_LOGIN = """
+import json
+from django.core.management import call_command
+from django.contrib.auth.models import User
+from django.test import Client
+from two_factor.plugins.phonenumber.models import PhoneDevice
+
+call_command("migrate", verbosity=0)
+user = User.objects.create_user("mei", password="pw-not-secret-1234")
+PhoneDevice.objects.create(user=user, name="default", number="+886912345678", method="sms")
+browser = Client()
+page = browser.post("/account/login/", {
+    "login_view-current_step": "auth",
+    "auth-username": "mei",
+    "auth-password": "pw-not-secret-1234",
+})
+token_step = 'name="token-otp_token"' in page.content.decode()
+print(json.dumps({"status": page.status_code, "token_step": token_step}))
+"""
+
+
+def test_two_factor_login_is_one_setting_away(tmp_path: Path, smsgo_simulator) -> None:
+    pytest.importorskip("two_factor")
+    seen = shell(
+        tmp_path,
+        TWO_FACTOR_LOGIN,
+        EXAMPLE_TWO_FACTOR="1",
+        SMSGO_API_URL=smsgo_simulator.base_url,
+        SMSGO_USERNAME="tester",
+        SMSGO_PASSWORD="s3cret-Pa55word",
+        CELERY_TASK_ALWAYS_EAGER="1",
+        DJANGO_ALLOWED_HOSTS="testserver",
+    )
+    assert seen == {"status": 200, "token_step": True}
+    # The token went out through django-smsgo to the phone device's number.
+    messages = list(smsgo_simulator.state.messages.values())
+    assert [list(m.receivers) for m in messages] == [["0912345678"]]

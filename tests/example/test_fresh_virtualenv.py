@@ -98,7 +98,7 @@ def test_without_celery_a_send_goes_out_in_process(
     project.create(settings_for(smsgo_simulator))
     project.manage("migrate")
     check = project.manage("check")
-    assert "smsgo.E016" not in check.stdout + check.stderr
+    assert "smsgo.E022" not in check.stdout + check.stderr
     status = project.shell(
         "from django_smsgo import send_sms\n"
         "m = send_sms('0912345678', 'Hello')\n"
@@ -120,7 +120,7 @@ def test_without_celery_asking_for_celery_is_refused_before_storing(
         handle.write('SMSGO["DISPATCH"] = "celery"\n')
     check = project.manage("check", check=False)
     assert check.returncode != 0
-    assert "smsgo.E016" in check.stderr
+    assert "smsgo.E022" in check.stderr
     assert 'pip install "django-smsgo[celery]"' in check.stderr
     refused = project.manage("smsgo_send", "0912345678", "-m", "Hello", check=False)
     assert refused.returncode != 0

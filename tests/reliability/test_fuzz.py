@@ -19,6 +19,7 @@ from django_smsgo import send_sms
 from django_smsgo.exceptions import SmsgoError
 from django_smsgo.models import Batch, DeliveryReport, Message, Recipient, Reply
 from django_smsgo.services.callback_urls import reply_url, report_url
+from django_smsgo.testing.factories import BatchFactory, MessageFactory, RecipientFactory
 
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
 
@@ -43,21 +44,19 @@ plausible = st.one_of(
 @pytest.fixture
 def batch(settings: Any) -> Batch:
     settings.SMSGO = {**settings.SMSGO, "CALLBACK_BASE_URL": "https://shop.example"}
-    message = Message.objects.create(
+    message = MessageFactory(
         body="fuzz",
-        body_hash="fuzz",
-        encoding="ASCII",
         status=Message.Status.SUBMITTED,
         recipient_count=1,
         reply=True,
     )
-    batch = Batch.objects.create(
+    batch = BatchFactory(
         message=message,
         state=Batch.State.SUBMITTED,
         msgid="2611261530120001",
         submitted_at=timezone.now(),
     )
-    Recipient.objects.create(
+    RecipientFactory(
         message=message, phone="0912345678", batch=batch, status=Recipient.Status.SUBMITTED
     )
     return batch

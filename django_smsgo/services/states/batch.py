@@ -22,14 +22,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from django_smsgo.client import SendResult
 from django_smsgo.client.numbers import MAX_NUMBERS_PER_REQUEST
+from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import BATCH_TRANSITIONS, Batch, Message, Recipient
 from django_smsgo.reasons import Cause, Reason, cause
 from django_smsgo.services import locks
-from django_smsgo.services.states import recipient, sources_of
+from django_smsgo.services.states import batch_statements, recipient, sources_of
 
 logger = logging.getLogger(__name__)
 
@@ -42,31 +43,46 @@ LEASE_EXPIRED = {"cause": cause(Cause.LEASE_EXPIRED)}
 
 @dataclass(frozen=True)
 class Claim:
-    """A claimed batch and the numbers its request carries, read inside the claim."""
+    """A claimed batch, the numbers its request carries and their recipients, read in the claim."""
 
     batch: Batch
     numbers: tuple[str, ...]
+    recipient_ids: tuple[int, ...] = ()
+
+    @property
+    def last_id(self) -> int:
+        """The highest recipient id claimed: the next claim of the same run starts above it."""
+        return max(self.recipient_ids, default=0)
 
 
 def claim(
-    message: Message, *, lease: timedelta, now: datetime, size: int = MAX_NUMBERS_PER_REQUEST
+    message: Message,
+    *,
+    lease: timedelta,
+    now: datetime,
+    size: int = MAX_NUMBERS_PER_REQUEST,
+    after: int = 0,
 ) -> Claim | None:
     """Claim up to ``size`` unclaimed recipients of ``message`` as a new batch (None: none left).
 
-    Candidates are read with ``SELECT … FOR UPDATE SKIP LOCKED`` where the
-    database has it, and taken by a conditional ``UPDATE … WHERE batch IS NULL
-    AND status = 'queued'``: only the rows that UPDATE changed belong to the
-    batch, so two workers can never claim the same recipient, even where
+    ``after``: only recipients with a higher id (where the run's last claim
+    ended). Candidates are read with ``SELECT … FOR UPDATE SKIP LOCKED`` where
+    the database has it, and taken by a conditional ``UPDATE … WHERE batch IS
+    NULL AND status = 'queued'``: only the rows that UPDATE changed belong to
+    the batch, so two workers can never claim the same recipient, even where
     ``select_for_update`` does nothing (SQLite). The batch holds distinct
     numbers only (under ``OVERRIDE_RECIPIENTS`` several recipients share one,
-    and the gateway must not get a number twice in one request).
+    and the gateway must not get a number twice in one request). On
+    PostgreSQL this is one statement (:mod:`.batch_statements`).
     """
+    if batch_statements.supported() and not smsgo_settings.OVERRIDE_RECIPIENTS:
+        return _claim_in_one_statement(message, lease=lease, now=now, size=size, after=after)
     while True:
         with locks.writing():
             candidates = Recipient.objects.filter(message_id=message.pk).unclaimed().order_by("pk")
             if connection.features.has_select_for_update_skip_locked:
                 candidates = candidates.select_for_update(skip_locked=True)
-            rows = list(candidates.values_list("pk", "phone")[:size])
+            rows = list(candidates.filter(pk__gt=after).values_list("pk", "phone")[:size])
             if not rows:
                 return None
             first = _first_per_number(rows)
@@ -75,12 +91,33 @@ def claim(
             )
             taken = Recipient.objects.filter(pk__in=first).unclaimed().update(batch=batch)
             if taken == len(first):
-                return Claim(batch, tuple(first.values()))
+                return Claim(batch, tuple(first.values()), tuple(first))
             if taken:
                 # Another worker took some of them between our read and our update.
-                numbers = batch.recipients.order_by("pk").values_list("phone", flat=True)
-                return Claim(batch, tuple(numbers))
+                mine = list(batch.recipients.order_by("pk").values_list("pk", "phone"))
+                return Claim(batch, tuple(p for _, p in mine), tuple(pk for pk, _ in mine))
             batch.delete()
+
+
+def _claim_in_one_statement(
+    message: Message, *, lease: timedelta, now: datetime, size: int, after: int
+) -> Claim | None:
+    claimed = batch_statements.claim(
+        message.pk, after=after, size=size, now=now, lease_expires_at=now + lease
+    )
+    if claimed is None:
+        return None
+    batch_id, rows = claimed
+    batch = Batch(
+        pk=batch_id,
+        message_id=message.pk,
+        state=B.CLAIMED,
+        claimed_at=now,
+        lease_expires_at=now + lease,
+    )
+    batch._state.adding = False
+    batch._state.db = connection.alias
+    return Claim(batch, tuple(phone for _, phone in rows), tuple(pk for pk, _ in rows))
 
 
 def _first_per_number(rows: list[tuple[int, str]]) -> dict[int, str]:
@@ -91,12 +128,26 @@ def _first_per_number(rows: list[tuple[int, str]]) -> dict[int, str]:
     return {pk: phone for phone, pk in first.items()}
 
 
-def submit(batch: Batch, answer: SendResult, *, now: datetime) -> bool:
+def submit(
+    batch: Batch,
+    answer: SendResult,
+    *,
+    now: datetime,
+    recipient_ids: tuple[int, ...] = (),
+) -> bool:
     """Record an accepted request: msgid and points stored, recipients ``submitted``.
 
     Also from ``uncertain`` (a late answer). Returns False when the batch had
-    moved on (e.g. cancelled meanwhile): nothing is changed then.
+    moved on (e.g. cancelled meanwhile): nothing is changed then. With the
+    batch's ``recipient_ids`` (from its claim), PostgreSQL records it in one
+    statement.
     """
+    if recipient_ids and batch_statements.supported():
+        if not batch_statements.submit(batch.pk, recipient_ids, answer, now=now):
+            return False
+        batch.state, batch.msgid, batch.points = B.SUBMITTED, answer.msgid, answer.points
+        batch.submitted_at = now
+        return True
     with locks.writing():
         changed = Batch.objects.filter(
             Q(pk=batch.pk)
@@ -206,30 +257,23 @@ def release(batch: Batch, failure: Mapping[str, Any], *, final: bool, now: datet
 
 def mark_uncertain(batch: Batch, failure: Mapping[str, Any], *, now: datetime) -> bool:
     """The request may have reached the gateway: batch and recipients ``uncertain``, for good."""
-    params = {"cause": dict(failure)}
-    with locks.writing():
-        owned = Batch.objects.filter(pk=batch.pk, state=B.CLAIMED).update(
-            state=B.UNCERTAIN, reason_code=Reason.PERHAPS_SENT, reason_params=params
-        )
-        if owned:
-            recipient.move(
-                Recipient.objects.filter(batch=batch),
-                R.UNCERTAIN,
-                sources=[R.QUEUED],
-                reason=Reason.PERHAPS_SENT,
-                reason_params=params,
-                updated_at=now,
-            )
-    return bool(owned)
+    claimed = Batch.objects.filter(pk=batch.pk).in_flight()
+    return _perhaps_sent(batch.pk, claimed, {"cause": dict(failure)}, now=now)
 
 
 def expire_lease(batch_id: int, *, now: datetime) -> bool:
     """Mark a claimed batch whose lease ran out before ``now`` (and its recipients) uncertain."""
+    expired = Batch.objects.filter(pk=batch_id).lease_expired(now)
+    return _perhaps_sent(batch_id, expired, LEASE_EXPIRED, now=now)
+
+
+def _perhaps_sent(
+    batch_id: int, claimed: QuerySet[Batch], params: Mapping[str, Any], *, now: datetime
+) -> bool:
+    """Batch ``batch_id`` and its recipients uncertain, if it is still in ``claimed``."""
     with locks.writing():
-        owned = (
-            Batch.objects.filter(pk=batch_id)
-            .lease_expired(now)
-            .update(state=B.UNCERTAIN, reason_code=Reason.PERHAPS_SENT, reason_params=LEASE_EXPIRED)
+        owned = claimed.update(
+            state=B.UNCERTAIN, reason_code=Reason.PERHAPS_SENT, reason_params=dict(params)
         )
         if owned:
             recipient.move(
@@ -237,7 +281,7 @@ def expire_lease(batch_id: int, *, now: datetime) -> bool:
                 R.UNCERTAIN,
                 sources=[R.QUEUED],
                 reason=Reason.PERHAPS_SENT,
-                reason_params=LEASE_EXPIRED,
+                reason_params=params,
                 updated_at=now,
             )
     return bool(owned)

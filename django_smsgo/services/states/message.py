@@ -70,7 +70,13 @@ def transition(
 
 def _announce_failure(message: Message) -> None:
     def send() -> None:
-        message_failed.send(sender=Message, message=message, reason=message.reason_text)
+        message_failed.send(
+            sender=Message,
+            message=message,
+            reason=message.reason_text,
+            metadata=message.metadata,
+            tags=list(message.tags),
+        )
 
     transaction.on_commit(send)
 

@@ -33,20 +33,18 @@ lock held by this report, and then sees this report's change when it checks.
 
 from __future__ import annotations
 
-import hashlib
-import re
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from django.db import DatabaseError, connections, transaction
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from django_smsgo.client.statuses import FINAL_STATES
 from django_smsgo.models import Batch, DeliveryReport, Recipient
+from django_smsgo.services.states import prepared
 from django_smsgo.services.states.recipient import (
     OPEN,
     REPORT_RULES,
@@ -120,95 +118,10 @@ def record(
         "now": now,
     }
     statement = _statement(final=final, by_phone=phones is not None)
-    try:
-        row = _run(connection, statement.execute, params, prepare=statement)
-    except DatabaseError as exc:
-        sqlstate = _sqlstate(exc)
-        if sqlstate not in (_UNKNOWN_STATEMENT, _DUPLICATE_STATEMENT):
-            raise
-        # The prepared statement went missing (a connection pooler resetting
-        # sessions, DEALLOCATE), or was there already; nothing was written.
-        # Note what the session has, and send the statement itself this time.
-        names = _prepared.setdefault(connection.connection, set())
-        if sqlstate == _DUPLICATE_STATEMENT:
-            names.add(statement.name)
-        else:
-            names.discard(statement.name)
-        row = _run(connection, statement.sql, params, prepare=None)
+    row = prepared.run(connection, statement, params, fetch="one")
     if row is None:
         return None
     return _recorded(connection, row, params, raw_dict)
-
-
-def _run(
-    connection: BaseDatabaseWrapper,
-    sql: str,
-    params: dict[str, Any],
-    *,
-    prepare: _Statement | None,
-) -> tuple[Any, ...] | None:
-    if connection.in_atomic_block:
-        # Inside the caller's transaction: a savepoint, so that a failure
-        # leaves that transaction usable, as the general path does.
-        with transaction.atomic(using=connection.alias):
-            return _execute(connection, sql, params, prepare)
-    return _execute(connection, sql, params, prepare)
-
-
-def _execute(
-    connection: BaseDatabaseWrapper,
-    sql: str,
-    params: dict[str, Any],
-    prepare: _Statement | None,
-) -> tuple[Any, ...] | None:
-    with connection.cursor() as cursor:
-        if prepare is not None:
-            # Planning the statement costs more than running it: each
-            # database session plans it once.
-            names = _prepared.setdefault(connection.connection, set())
-            if prepare.name not in names:
-                cursor.execute(prepare.prepare)
-                names.add(prepare.name)
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    cause = exc.__cause__
-    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-
-
-#: Prepared statement names, per database session (the driver's connection).
-_prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
-_UNKNOWN_STATEMENT = "26000"  # invalid_sql_statement_name
-_DUPLICATE_STATEMENT = "42P05"  # duplicate_prepared_statement
-
-
-@dataclass(frozen=True)
-class _Statement:
-    """One statement as plain SQL, and as a named prepared statement."""
-
-    name: str
-    sql: str
-    prepare: str
-    execute: str
-
-    @classmethod
-    def of(cls, sql: str, label: str) -> _Statement:
-        order: list[str] = []
-
-        def positional(match: re.Match[str]) -> str:
-            if match.group(1) not in order:
-                order.append(match.group(1))
-            return f"${order.index(match.group(1)) + 1}"
-
-        body = _PARAMETER.sub(positional, sql)
-        name = f"smsgo_{label}_{hashlib.sha256(sql.encode()).hexdigest()[:12]}"
-        arguments = ", ".join(f"%({key})s" for key in order)
-        return cls(name, sql, f"PREPARE {name} AS {body}", f"EXECUTE {name}({arguments})")
-
-
-_PARAMETER = re.compile(r"%\((\w+)\)s")
 
 
 _RECIPIENT_FIELDS = list(Recipient._meta.concrete_fields)
@@ -302,10 +215,10 @@ def outcome_case(*, final: bool, status: str, known: str, state: str = "%(state)
 
 
 @cache
-def _statement(*, final: bool, by_phone: bool) -> _Statement:
+def _statement(*, final: bool, by_phone: bool) -> prepared.Statement:
     """The statement for a final or non-final state, with or without a number."""
     label = ("final" if final else "progress") + ("_by_phone" if by_phone else "")
-    return _Statement.of(_statement_sql(final=final, by_phone=by_phone), label)
+    return prepared.Statement.of(_statement_sql(final=final, by_phone=by_phone), label)
 
 
 def _statement_sql(*, final: bool, by_phone: bool) -> str:

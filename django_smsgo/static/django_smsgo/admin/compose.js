@@ -37,6 +37,9 @@
                 if (mine !== sequence) { return; }  // an older answer arriving late
                 counter.innerHTML = data.counter_html;
                 numbers.innerHTML = data.numbers_html;
+                // The preview shows the text as it goes out (sender tag, opt-out line).
+                var bubble = document.getElementById("smsgo-preview");
+                if (bubble && data.body) { bubble.textContent = data.body; }
                 counter.classList.remove("smsgo-busy");
                 form.dispatchEvent(new CustomEvent("smsgo:estimate", { detail: data }));
             }).catch(function () {
@@ -53,7 +56,7 @@
             var field = form.elements[name];
             if (field) { field.addEventListener("input", later); }
         });
-        ["recipients_file", "encoding", "reply", "drop_invalid"].forEach(function (name) {
+        ["recipients_file", "encoding", "reply", "drop_invalid", "kind", "send_at_0", "send_at_1"].forEach(function (name) {
             var field = form.elements[name];
             if (field) { field.addEventListener("change", refresh); }
         });

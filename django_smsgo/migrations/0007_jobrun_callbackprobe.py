@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('django_smsgo', '0003_dispatch_attempts'),
+        ('django_smsgo', '0006_carrier_consent'),
     ]
 
     operations = [
