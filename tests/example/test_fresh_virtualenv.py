@@ -9,6 +9,7 @@ through pip as usual (its cache keeps this quick).
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +22,23 @@ from django_smsgo.simulator.instance import Simulator
 from tests.example.project import REPOSITORY, Project
 
 pytestmark = pytest.mark.isolated
+
+#: What a checkout holds besides its sources: never part of what pip builds.
+LEFTOVERS = (
+    ".git",
+    ".venv",
+    ".nox",
+    "build",
+    "dist",
+    "*.egg-info",
+    "_build",
+    "__pycache__",
+    "*.sqlite3",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+)
 
 
 class Virtualenv:
@@ -43,11 +61,17 @@ class Virtualenv:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A wheel of this checkout, as ``pip wheel .`` makes it."""
+    """A wheel of this checkout, as ``pip wheel .`` makes it.
+
+    Built from a copy of the tree without its build leftovers: setuptools
+    reuses a ``build/`` folder, which may hold files the tree no longer has.
+    """
     out = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("source") / "django-smsgo"
+    shutil.copytree(REPOSITORY, source, ignore=shutil.ignore_patterns(*LEFTOVERS))
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-         "--wheel-dir", str(out), str(REPOSITORY)],
+         "--wheel-dir", str(out), str(source)],
         check=True, capture_output=True, timeout=600,
     )  # fmt: skip
     (built,) = out.glob("django_smsgo-*.whl")
