@@ -86,9 +86,10 @@ def test_a_dispatch_killed_mid_way_is_finished_and_nothing_is_sent_twice(
     project: Project, smsgo_simulator: Simulator
 ) -> None:
     numbers = [f"09{n:08d}" for n in range(13_000_000, 13_000_100)]  # two requests of 50
-    # A short lease, so the sweeper declares the dead sender's batch uncertain soon.
+    # A short lease, so the sweeper declares the dead sender's batch uncertain soon;
+    # one request in flight, so the second batch is still unclaimed when the sender dies.
     with (project.dir / "mysite" / "settings.py").open("a", encoding="utf-8") as handle:
-        handle.write('SMSGO["CLAIM_LEASE"] = 3\n')
+        handle.write('SMSGO["CLAIM_LEASE"] = 3\nSMSGO["DISPATCH_CONNECTIONS"] = 1\n')
     # The first request is carried out but its answer takes long: the sender dies meanwhile.
     smsgo_simulator.fault("slow", "sendsms.aspx", count=1, seconds=10)
     (project.dir / "numbers.txt").write_text("\n".join(numbers) + "\n", encoding="utf-8")
