@@ -16,5 +16,5 @@ urlpatterns = [
     path("probe/<str:nonce>/<str:token>/", views.callback_probe, name="probe"),
     # Any other path under these prefixes may hold a token: answered here, so
     # Django's 404 page and request log never show it.
-    re_path(r"^(?:report|reply)(?:/|$)", views.not_found),
+    re_path(r"^(?:report|reply|probe)(?:/|$)", views.not_found),
 ]

@@ -95,7 +95,7 @@ class SmsgoClient:
         password: str,
         *,
         api_url: str = PRIMARY_API_URL,
-        backup_api_url: str | None = BACKUP_API_URL,
+        backup_api_url: str | None = None,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         pool_size: int = 10,

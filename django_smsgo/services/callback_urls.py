@@ -40,10 +40,11 @@ TOKEN_LENGTH = 32
 #: The gateway's limit on ``replyurl``.
 REPLY_URL_MAX_LENGTH = 300
 
-# "/report/<batch id>/<token>/" or "/reply/<batch id>/<token>/" anywhere in a
-# path or URL, also percent-encoded as it is inside the query string of a send
-# request ("%2Freport%2F12%2F<token>%2F"); the token is what redaction replaces.
-_TOKEN_IN_PATH = re.compile(r"(/(?:report|reply)/\d+/)([^/?#&\s]+)")
+# "/report/<batch id>/<token>/", "/reply/<batch id>/<token>/" or the doctor's
+# "/probe/<nonce>/<token>/" anywhere in a path or URL, also percent-encoded as
+# it is inside the query string of a send request ("%2Freport%2F12%2F<token>%2F");
+# the token is what redaction replaces.
+_TOKEN_IN_PATH = re.compile(r"(/(?:report/\d+|reply/\d+|probe/[^/?#&\s]+)/)([^/?#&\s]+)")
 _TOKEN_IN_ENCODED_PATH = re.compile(
     r"(%2F(?:report|reply)%2F\d+%2F)((?:(?!%2F)[^/?#&\s])+)", re.IGNORECASE
 )

@@ -105,3 +105,9 @@ def test_redact_finds_tokens_inside_an_encoded_send_request() -> None:
     assert make_token("reply", 5) not in redacted
     assert "%2Fsmsgo%2Freport%2F5%2F***%2F" in redacted
     assert "dstaddr=0912345678" in redacted
+
+
+def test_the_doctor_s_probe_token_is_redacted_too() -> None:
+    assert redact("GET /smsgo/probe/n0nce/0123456789abcdef/ HTTP/1.1") == (
+        "GET /smsgo/probe/n0nce/***/ HTTP/1.1"
+    )
