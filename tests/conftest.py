@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from celery._state import _set_task_join_will_block
 
 from django_smsgo.simulator.instance import Simulator
 from tests.celery_app import app as celery_app
@@ -24,6 +25,10 @@ def eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
+    # Eager tasks run in several threads at once can leave Celery's global
+    # "inside a task" flag set (it is saved and restored without a lock), and
+    # every later .get() would then refuse to run.
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture
