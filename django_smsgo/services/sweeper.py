@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -81,10 +81,7 @@ def reenqueue_stale() -> list[int]:
     )
     enqueued: list[int] = []
     for message in overdue:
-        # Moving dispatch_due_at first makes two sweepers enqueue it once.
-        if Message.objects.filter(pk=message.pk, dispatch_due_at=message.dispatch_due_at).update(
-            dispatch_due_at=now
-        ):
+        if _take_turn(message, now):
             logger.warning("Message %s was waiting for dispatch; enqueued again.", message.pk)
             dispatching.enqueue(message)
             enqueued.append(message.pk)
@@ -95,8 +92,7 @@ def redispatch_due_retries() -> list[int]:
     """Inline mode: dispatch again the messages whose retry is due; return their ids.
 
     In Celery mode the dispatch task enqueues its own retry with an ETA, so
-    this does nothing there. The conditional move of ``dispatch_due_at``
-    makes two runners dispatch a message once.
+    this does nothing there.
     """
     if dispatching.mode() != "inline":
         return []
@@ -104,13 +100,23 @@ def redispatch_due_retries() -> list[int]:
     due = Message.objects.dispatchable().filter(dispatch_attempts__gt=0, dispatch_due_at__lte=now)
     redispatched: list[int] = []
     for message in due:
-        if Message.objects.filter(pk=message.pk, dispatch_due_at=message.dispatch_due_at).update(
-            dispatch_due_at=now
-        ):
+        if _take_turn(message, now):
             logger.info("Message %s: its retry is due; dispatching it again.", message.pk)
             dispatching.enqueue(message)
             redispatched.append(message.pk)
     return redispatched
+
+
+def _take_turn(message: Message, now: datetime) -> bool:
+    """Move ``dispatch_due_at`` to now, if no one else moved it since it was read.
+
+    The conditional move makes two sweepers (or runners) enqueue a message once.
+    """
+    return bool(
+        Message.objects.filter(pk=message.pk, dispatch_due_at=message.dispatch_due_at).update(
+            dispatch_due_at=now
+        )
+    )
 
 
 def settle_stalled() -> list[int]:
