@@ -426,11 +426,22 @@ def estimate_personalised(
         "kind": kind,
         "send_at": send_at,
     }
+    rows = _rows(recipients)
+    if not rows:
+        # Nobody to fill in for yet (a saved text chosen before the file): the
+        # text as written, its placeholders named, no error before any input.
+        try:
+            named = placeholders_of(text)
+        except PlaceholderError as exc:
+            return PersonalisedEstimate(
+                **{**_fields(estimate([], text, **options)), "text_error": str(exc)}
+            )
+        return PersonalisedEstimate(**_fields(estimate([], text, **options)), placeholders=named)
     try:
         placeholders = placeholders_of(text)
-        grouped = group_texts(text, recipients, columns=columns, skip_invalid=True)
+        grouped = group_texts(text, rows, columns=columns, skip_invalid=True)
     except PlaceholderError as exc:
-        numbers = [number for number, _values in _rows(recipients)]
+        numbers = [number for number, _values in rows]
         plain = estimate(numbers, text, **options)
         return PersonalisedEstimate(
             **{**_fields(plain), "points": 0, "segments": 0, "text_error": str(exc)}

@@ -251,3 +251,11 @@ def test_the_estimate_says_what_is_wrong_with_a_placeholder_and_never_raises() -
     assert found.points == 0
     found = estimate_personalised("Hi {name", [("0912345678", {"name": "A"})])
     assert found.text_error is not None
+
+
+def test_before_any_recipient_the_estimate_names_the_placeholders_without_an_error() -> None:
+    found = estimate_personalised("Hi {name}, code {code}", [])
+    assert found.text_error is None
+    assert found.placeholders == ("name", "code")
+    assert found.characters == len("Hi {name}, code {code}")
+    assert found.valid_numbers == 0
