@@ -44,6 +44,10 @@ def choose_and_upload(page: Any, base: str) -> None:
     page.goto(f"{base}/admin/django_smsgo/message/add/")
     page.select_option("#id_saved_text", label="取貨通知 Pickup")
     expect(page.locator("#id_body")).to_have_value(TEXT)
+    # Before the file: the placeholders are named, and no error is shown yet.
+    counter = page.locator("#smsgo-counter")
+    expect(counter.locator(".smsgo-placeholders")).to_contain_text("{name} {code}")
+    expect(counter.locator("[data-counter=text-error]")).to_have_count(0)
     page.set_input_files(
         "#id_recipients_file",
         files=[{"name": "customers.csv", "mimeType": "text/csv", "buffer": CSV}],

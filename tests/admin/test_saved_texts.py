@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import Workbook
 
 from django_smsgo.models import Message, SavedText
 from tests.admin.conftest import ADD, ESTIMATE, send_requests
@@ -156,3 +158,53 @@ def test_without_script_choosing_a_saved_text_uses_its_text(client_as, sender, o
     response = client_as(sender).post(ADD, data)
     assert response.status_code == 302
     assert Message.objects.count() == 2
+
+
+def test_a_number_twice_in_the_file_is_counted_once_and_said(client_as, sender, order_text):
+    upload = csv_upload(CUSTOMERS + "0912-345-678,Someone else,Z9\n")
+    data = compose(None, order_text, recipients_file=upload)
+    answer = client_as(sender).post(ESTIMATE, data).json()
+    assert answer["numbers"] == 3
+    assert "1 number is in the file twice; its first row is used." in answer["counter_html"]
+    upload.seek(0)
+    chinese = client_as(sender).post(ESTIMATE, data, HTTP_ACCEPT_LANGUAGE="zh-TW").json()
+    assert "有 1 個號碼在檔案中重複出現" in chinese["counter_html"]
+
+
+def test_invalid_numbers_left_out_of_a_personalised_send(client_as, sender, order_text):
+    upload = csv_upload(CUSTOMERS + "12345,Nobody,X1\n")
+    client = client_as(sender)
+    refused = client.post(ADD, compose(None, order_text, recipients_file=upload, _save="1"))
+    assert refused.status_code == 200
+    assert "12345" in refused.content.decode()
+    assert not Message.objects.exists()
+    upload.seek(0)
+    data = compose(None, order_text, recipients_file=upload, drop_invalid="on", _save="1")
+    assert client.post(ADD, data).status_code == 302
+    assert sorted(m.recipient_count for m in Message.objects.all()) == [1, 2]
+
+
+def test_an_xlsx_file_fills_the_placeholders_too(client_as, sender, order_text):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["手機", "name", "code"])
+    sheet.append([912345678, "王先生", 17])  # Excel dropped the leading 0; the code is a number
+    stream = io.BytesIO()
+    book.save(stream)
+    upload = SimpleUploadedFile("customers.xlsx", stream.getvalue())
+    response = client_as(sender).post(
+        ADD, compose(None, order_text, recipients_file=upload, _save="1")
+    )
+    assert response.status_code == 302
+    message = Message.objects.get()
+    assert message.body == "Hi 王先生, your order 17 is ready."
+    assert list(message.recipients.values_list("phone", flat=True)) == ["0912345678"]
+
+
+def test_braces_broken_while_editing_are_named_on_the_text(client_as, sender, order_text):
+    data = compose(
+        None, order_text, recipients_file=csv_upload(CUSTOMERS), body="Hi {name", _save="1"
+    )
+    content = client_as(sender).post(ADD, data).content.decode()
+    assert "a “{” without its “}”" in content
+    assert not Message.objects.exists()
