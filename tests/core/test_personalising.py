@@ -259,3 +259,18 @@ def test_before_any_recipient_the_estimate_names_the_placeholders_without_an_err
     assert found.placeholders == ("name", "code")
     assert found.characters == len("Hi {name}, code {code}")
     assert found.valid_numbers == 0
+
+
+def test_the_duplicate_guard_on_one_text_stores_none_of_them(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django_smsgo.services.errors import DuplicateMessageError
+    from django_smsgo.services.sending import send_sms
+
+    with django_capture_on_commit_callbacks(execute=False):
+        send_sms("0912345679", "Hi Bo")
+        rows = [("0912345678", {"name": "Amy"}), ("0912345679", {"name": "Bo"})]
+        with pytest.raises(DuplicateMessageError) as caught:
+            send_personalised("Hi {name}", rows)
+    assert caught.value.numbers == ["0912345679"]
+    assert list(Message.objects.values_list("body", flat=True)) == ["Hi Bo"]  # no "Hi Amy"
