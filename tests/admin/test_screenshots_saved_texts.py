@@ -39,3 +39,31 @@ def test_compose_with_a_saved_text(chromium: Any, console: Any, locale: str, suf
     if os.environ.get("SMSGO_UPDATE_SCREENSHOTS") == "1":
         DOCS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ARTIFACTS / f"{name}.png", DOCS / f"{name}.png")
+
+
+@pytest.mark.parametrize(("locale", "suffix"), [("en-US", ""), ("zh-TW", ".zh-Hant")])
+def test_the_list_of_saved_texts(
+    chromium: Any, console: Any, sender: Any, locale: str, suffix: str
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    from django_smsgo.models import SavedText
+
+    sender.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_savedtext", "add_savedtext"])
+    )
+    saved_text()
+    SavedText.objects.create(
+        name="驗證碼 Code", body="您的驗證碼為 {code}，5 分鐘內有效。", kind="transactional"
+    )
+    SavedText.objects.create(
+        name="週年慶 Sale", body="{name}您好，週年慶全館八折，{store}門市等您。", kind="marketing"
+    )
+    page = open_page(chromium, locale, width=1280)
+    log_in(page, console.url)
+    page.goto(f"{console.url}/admin/django_smsgo/savedtext/")
+    expect(page.locator("#result_list")).to_contain_text("{store}")
+    name = f"saved-texts{suffix}"
+    shot(page, name)
+    if os.environ.get("SMSGO_UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(ARTIFACTS / f"{name}.png", DOCS / f"{name}.png")
