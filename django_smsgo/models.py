@@ -674,7 +674,7 @@ class SavedText(models.Model):
     """A text staff send often (常用簡訊), its placeholders (``{name}``) filled per recipient.
 
     Chosen in the admin's compose form; the values come from the uploaded
-    file's columns (``services/personalising.py``).
+    file's columns (``services/personalising.py``, ``services/placeholders.py``).
     """
 
     name = models.CharField(_("name"), max_length=100, unique=True)
