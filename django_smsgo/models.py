@@ -668,3 +668,41 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone} {self.action} ({self.source})"
+
+
+class SavedText(models.Model):
+    """A text staff send often (常用簡訊), its placeholders (``{name}``) filled per recipient.
+
+    Chosen in the admin's compose form; the values come from the uploaded
+    file's columns (``services/personalising.py``, ``services/placeholders.py``).
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    body = models.TextField(
+        _("text"),
+        help_text=_(
+            "Placeholders in braces, like {name} or {code}, are filled in from the columns "
+            "of the uploaded file; write {{ or }} for a brace."
+        ),
+    )
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=Message.Kind.choices, default=Message.Kind.MARKETING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("saved text")
+        verbose_name_plural = _("saved texts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -22,6 +22,7 @@ from django_smsgo.admin.recipient_input import (
     read_numbers_file,
     split_pasted,
 )
+from django_smsgo.admin.saved_texts import SavedTextFields, personalised_estimate
 from django_smsgo.admin.widgets import TaipeiDateTimeField
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import Message
@@ -61,7 +62,7 @@ def invalid_pairs(items: Sequence[Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-class ComposeForm(forms.Form):
+class ComposeForm(SavedTextFields, forms.Form):
     """What staff fill in to write a message; saving it makes a draft."""
 
     recipients = forms.CharField(
@@ -181,7 +182,7 @@ class ComposeForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         candidates = self.candidate_numbers()
-        self.estimate = run_estimate(candidates, cleaned)
+        self.estimate = personalised_estimate(self, cleaned) or run_estimate(candidates, cleaned)
         self.invalid = invalid_pairs(self.estimate.invalid_numbers)
         text_error = getattr(self.estimate, "text_error", None)
         if text_error and "body" in cleaned:

@@ -207,3 +207,27 @@ def _named_column(header: list[str], wanted: str, has_header: bool) -> int:
         _("No column “%(column)s” in the file; give its header, its letter or its number.")
         % {"column": wanted}
     )
+
+
+def read_rows_file(
+    upload: IO[bytes], name: str, column: str = ""
+) -> tuple[list[str], list[tuple[str, dict[str, str]]]]:
+    """The headers of an uploaded file and each row's number with its values by header.
+
+    The number column is chosen as :func:`read_numbers_file` chooses it. The
+    values are what personalised texts fill their placeholders with; a file
+    without a header row has no named values (its headers are empty).
+    """
+    lowered = name.lower()
+    rows = _xlsx_rows(upload) if lowered.endswith(".xlsx") else _csv_rows(upload)
+    table = _bounded(rows)
+    if not table:
+        return [], []
+    index, has_header = _pick_column(table, column)
+    headers = [cell.strip() for cell in table[0]] if has_header else []
+    found = []
+    for row in table[1:] if has_header else table:
+        if index < len(row) and row[index].strip():
+            values = {h: row[i] if i < len(row) else "" for i, h in enumerate(headers) if h}
+            found.append((row[index], values))
+    return headers, found

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from django_smsgo.admin import actions
+from django_smsgo.admin import actions, saved_texts
 from django_smsgo.admin.forms import INVALID_SHOWN, ComposeForm, invalid_pairs
 from django_smsgo.admin.stats import last_balance
 from django_smsgo.exceptions import (
@@ -40,6 +40,7 @@ from django_smsgo.exceptions import (
 from django_smsgo.models import Message
 from django_smsgo.services.carrier_rules import CarrierRuleError, PointsBudgetError, QuietHoursError
 from django_smsgo.services.errors import DuplicateMessageError, InsufficientBalanceError
+from django_smsgo.services.personalising import PlaceholderError
 
 if TYPE_CHECKING:
     from django_smsgo.admin.messages import MessageAdmin
@@ -151,7 +152,7 @@ def compose(modeladmin: MessageAdmin, request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "admin/django_smsgo/message/compose.html", context)
 
 
-def save_draft(form: ComposeForm, request: HttpRequest) -> Message | None:
+def save_draft(form: ComposeForm, request: HttpRequest) -> Message | list[Message] | None:
     """Store the draft; a rule the core refuses becomes an error on the right field.
 
     Refused before anything is stored when the settings keep any message
@@ -162,12 +163,16 @@ def save_draft(form: ComposeForm, request: HttpRequest) -> Message | None:
 
     try:
         check_ready()
+        if saved_texts.is_personalised(form):
+            return saved_texts.create_drafts(form, request)  # one draft per distinct text
         return create_draft(
             form.numbers,
             form.cleaned_data["body"],
             created_by=request.user,
             **form.draft_options(),
         )
+    except PlaceholderError as exc:
+        form.add_error("body", str(exc))
     except InvalidNumberError as exc:
         form.invalid = invalid_pairs(exc.invalid)
         form.add_error("recipients", form.invalid_message())
@@ -214,8 +219,15 @@ def save_draft(form: ComposeForm, request: HttpRequest) -> Message | None:
     return None
 
 
-def after_save(modeladmin: MessageAdmin, request: HttpRequest, message: Message) -> HttpResponse:
+def after_save(
+    modeladmin: MessageAdmin, request: HttpRequest, message: Message | list[Message]
+) -> HttpResponse:
     """Log the new draft and go on: to its page, or to the send confirmation."""
+    if isinstance(message, list):  # a personalised text: one draft per distinct text
+        many = saved_texts.after_save_many(modeladmin, request, message)
+        if many is not None:
+            return many
+        message = message[0]
     modeladmin.log_addition(request, message, [{"added": {}}])
     page = reverse("admin:django_smsgo_message_change", args=[message.pk])
     if "_send" in request.POST and modeladmin.has_send_permission(request):

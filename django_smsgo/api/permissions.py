@@ -1,9 +1,9 @@
 """Permission classes mapping API actions to the app's model permissions.
 
 Reading needs ``view_message`` or ``send_sms`` (a sender may follow the
-messages they sent; which ones is the queryset hook's decision), sending and
-estimating need ``send_sms``, cancelling needs ``cancel_sms``, and the
-balance needs ``view_balancesnapshot`` or ``send_sms``.
+messages they sent; which ones is the queryset hook's decision), sending
+(personalised too) and estimating need ``send_sms``, cancelling needs
+``cancel_sms``, and the balance needs ``view_balancesnapshot`` or ``send_sms``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class MessagePermission(BasePermission):
         "retrieve": (VIEW_MESSAGE, SEND),
         "recipients": (VIEW_MESSAGE, SEND),
         "create": (SEND,),
+        "personalised": (SEND,),
         "estimate": (SEND,),
         "cancel": (CANCEL,),
     }

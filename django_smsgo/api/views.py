@@ -29,6 +29,7 @@ from django_smsgo.api.filters import MessageFilterBackend
 from django_smsgo.api.pagination import MessageCursorPagination, RecipientCursorPagination
 from django_smsgo.api.parsers import StrictJSONParser
 from django_smsgo.api.permissions import BalancePermission, MessagePermission
+from django_smsgo.api.personalised import PersonalisedSendMixin
 from django_smsgo.api.querysets import message_queryset_hook
 from django_smsgo.api.schema import document
 from django_smsgo.api.serializers import (
@@ -79,7 +80,9 @@ def recipients_of(message: Message) -> QuerySet[Recipient]:
     )
 
 
-class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
+class MessageViewSet(
+    PersonalisedSendMixin, mixins.ListModelMixin, viewsets.GenericViewSet[Message]
+):
     """Send, list, follow, estimate and cancel messages.
 
     Which messages a user sees is decided by :meth:`get_message_queryset`
@@ -115,7 +118,7 @@ class MessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Message]):
 
     def get_throttles(self) -> list[BaseThrottle]:
         throttles = list(super().get_throttles())
-        if self.action == "create":
+        if self.action in ("create", "personalised"):
             throttles.append(SendRateThrottle())
         return throttles
 

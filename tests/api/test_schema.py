@@ -23,6 +23,7 @@ OPERATIONS = {
     ("/smsgo/api/messages/{id}/recipients/", "get"),
     ("/smsgo/api/messages/{id}/cancel/", "post"),
     ("/smsgo/api/messages/estimate/", "post"),
+    ("/smsgo/api/messages/personalised/", "post"),
     ("/smsgo/api/balance/", "get"),
 }
 
