@@ -6,16 +6,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from django_smsgo.admin.stats import TAIPEI
 from django_smsgo.models import Message
 from tests.admin import test_browser as browser
 from tests.admin.test_browser import log_in, open_page, shot
-
-# The Django matrix runs without the browser: nothing here to collect there.
-expect = pytest.importorskip("playwright.sync_api").expect
 
 # The browser tests' own fixtures and marks (Chromium, the live console).
 pytestmark = browser.pytestmark
