@@ -25,6 +25,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.fields import BooleanField
 from django.utils import timezone
 
+from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import Recipient
 
 #: The gateway's clock: the log's days are Taiwan days.
@@ -41,8 +42,8 @@ EXPORT_CHUNK = 2_000
 class LogFilter:
     """What the send log is narrowed to; every field empty means everything.
 
-    ``phone`` is a full number (normalised, matched exactly, also as the
-    intended number under ``OVERRIDE_RECIPIENTS``) or a run of digits found
+    ``phone`` is a full number (normalised, matched exactly; while
+    ``OVERRIDE_RECIPIENTS`` is set, also as the intended number) or a run of digits found
     anywhere in the number (``partial``). ``since`` and ``until`` are Taiwan
     days, both included, of the time the recipient was stored.
     """
@@ -80,8 +81,13 @@ def recipients(log_filter: LogFilter) -> QuerySet[Recipient]:
             rows = rows.filter(
                 Q(phone__contains=log_filter.phone) | Q(intended_phone__contains=log_filter.phone)
             )
-        else:
+        elif smsgo_settings.OVERRIDE_RECIPIENTS:
+            # Staging: the rows went to the override numbers; staff look for the intended ones.
             rows = rows.filter(Q(phone=log_filter.phone) | Q(intended_phone=log_filter.phone))
+        else:
+            # ``intended_phone`` has no index and is empty without the override: the
+            # number's own index (smsgo_rcpt_phone_created) answers alone.
+            rows = rows.filter(phone=log_filter.phone)
     if log_filter.status:
         rows = rows.filter(status=log_filter.status)
     if log_filter.sender is not None:

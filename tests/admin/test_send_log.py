@@ -166,3 +166,14 @@ def test_drafts_and_messages_without_author_show_dashes(client_as, sender, make_
     page = client_as(sender).get(LOG)
     assert [r.sent for r in page.context["rows"]] == ["", ""]
     assert [r.sender for r in page.context["rows"]] == ["", ""]
+
+
+def test_under_override_recipients_the_intended_number_is_found(client_as, sender, configure):
+    seed(3, senders=[sender])
+    Recipient.objects.filter(phone="0910000001").update(
+        phone="0999000000", intended_phone="0910000001"
+    )
+    client = client_as(sender)
+    configure(OVERRIDE_RECIPIENTS=["0999000000"])
+    found = client.get(LOG, {"q": "0910000001"}).context["rows"]
+    assert [r.phone for r in found] == ["0910000001"]
