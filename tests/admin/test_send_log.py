@@ -177,3 +177,10 @@ def test_under_override_recipients_the_intended_number_is_found(client_as, sende
     configure(OVERRIDE_RECIPIENTS=["0999000000"])
     found = client.get(LOG, {"q": "0910000001"}).context["rows"]
     assert [r.phone for r in found] == ["0910000001"]
+
+
+def test_no_export_is_offered_for_filters_it_cannot_read(client_as, sender):
+    seed(3, senders=[sender])
+    client = client_as(sender)
+    assert 'id="smsgo-export"' in client.get(LOG).content.decode()
+    assert 'id="smsgo-export"' not in client.get(LOG, {"q": "abc"}).content.decode()
