@@ -180,3 +180,12 @@ def test_column_letters():
         "ZZ",
         "AAA",
     ]
+
+
+def test_the_file_is_written_in_the_language_of_the_request_that_asked(client_as, sender):
+    from django.utils import translation
+
+    seed(2, senders=[sender])
+    response = client_as(sender).get(LOG_EXPORT, {"format": "csv"}, HTTP_ACCEPT_LANGUAGE="zh-TW")
+    translation.activate("en")  # the server streams after the view has returned
+    assert csv_rows(response)[0][3] == "狀態"
