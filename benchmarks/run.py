@@ -34,7 +34,7 @@ from harness import (  # noqa: E402
 )
 
 # Polling settles the recipients the dispatch benchmark submitted, so it runs next.
-ALL = ("dispatch", "polling", "enqueue", "callbacks", "memory", "admin")
+ALL = ("dispatch", "polling", "enqueue", "callbacks", "memory", "admin", "send_log")
 
 
 def render(rows: list[Row], *, quick: bool, seconds: float, skipped: list[str]) -> str:

@@ -23,8 +23,10 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from django_smsgo.admin import actions, views
+from django_smsgo.admin import actions, history, views
 from django_smsgo.admin.display import delivery_bar
+from django_smsgo.admin.list_columns import ListColumnsMixin
+from django_smsgo.admin.send_log import SendLogAdminMixin
 from django_smsgo.admin.stats import (
     TAIPEI,
     attach_counts,
@@ -73,7 +75,9 @@ def number_search(term: str) -> str | None:
         return None
 
 
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(
+    history.HistoryAdminMixin, SendLogAdminMixin, ListColumnsMixin, admin.ModelAdmin
+):
     """Compose, send, schedule, cancel and follow SMS."""
 
     list_display = [
@@ -81,9 +85,10 @@ class MessageAdmin(admin.ModelAdmin):
         "text",
         "status_badge",
         "delivery",
+        "recipients",
         "points",
         "schedule",
-        "created_at",
+        "sent",
     ]
     list_display_links = ["number", "text"]
     list_filter = [
@@ -99,10 +104,10 @@ class MessageAdmin(admin.ModelAdmin):
     list_per_page = 50
     date_hierarchy = None
     actions = [
-        actions.send_messages,
-        actions.cancel_messages,
+        history.logged(actions.send_messages),
+        history.logged(actions.cancel_messages),
         actions.refresh_status,
-        actions.resend_failed,
+        history.logged(actions.resend_failed),
     ]
     change_list_template = "admin/django_smsgo/message/change_list.html"
     change_form_template = "admin/django_smsgo/message/change_form.html"
@@ -305,6 +310,8 @@ class MessageAdmin(admin.ModelAdmin):
             "replies": list(replies),
             "resends": list(message.resends.order_by("pk")[:HISTORY_SHOWN]),
             "actions_for_message": actions.available_for(self, request, message, counts),
+            "history": history.entries(message),
+            "export_url": reverse("admin:django_smsgo_message_export", args=[message.pk]),
             "changelist_url": reverse("admin:django_smsgo_message_changelist"),
             "reports_url": reverse("admin:django_smsgo_deliveryreport_changelist")
             + f"?recipient__message__id__exact={message.pk}",
