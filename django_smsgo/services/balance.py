@@ -39,3 +39,25 @@ def refresh_balance(*, backend: BaseBackend | None = None) -> BalanceSnapshot:
 
             transaction.on_commit(announce)
     return snapshot
+
+
+def fresh_balance(*, max_age: float, backend: BaseBackend | None = None) -> BalanceSnapshot | None:
+    """The balance at most ``max_age`` seconds old: the last snapshot, or the gateway asked now.
+
+    When the gateway cannot be asked, the last snapshot (or None) is answered
+    as it is; whoever shows it shows its ``checked_at`` too. Used after a send
+    or a cancel and before a confirmation, so staff never read a stale figure
+    as a current one.
+    """
+    from django.utils import timezone
+
+    from django_smsgo.exceptions import SmsgoConfigurationError, SmsgoError
+
+    last = latest_balance()
+    if last is not None and (timezone.now() - last.checked_at).total_seconds() < max_age:
+        return last
+    try:
+        return refresh_balance(backend=backend)
+    except (SmsgoError, SmsgoConfigurationError) as exc:
+        logger.info("The balance could not be asked afresh: %s", exc)
+        return last
