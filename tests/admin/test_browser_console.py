@@ -390,3 +390,33 @@ def test_without_the_send_permission_staff_read_what_they_can_do(
         assert word in text
     draft.refresh_from_db()
     assert draft.status == Message.Status.DRAFT
+
+
+# -- Compose hints ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_counter_names_what_makes_a_text_dear_and_fixes_full_width(
+    chromium: Any, console: Any, locale: str
+) -> None:
+    page = open_page(chromium, locale)
+    log_in(page, console.url)
+    compose(page, console.url)
+    page.fill("#id_recipients", "0912345678")
+    page.fill("#id_body", "Ｓａｌｅ ５０％ off today！")
+    hint = page.locator("[data-hint=full-width]")
+    expect(hint).to_contain_text("Ｓ")
+    expect(page.locator("[data-counter=encoding]")).to_have_text("BIG5")
+    expect(page.locator("[data-counter=left]")).to_contain_text("51")
+    page.click("[data-half-width]")
+    assert page.input_value("#id_body") == "Sale 50% off today!"
+    expect(page.locator("[data-counter=encoding]")).to_have_text("ASCII")
+    expect(page.locator("[data-counter=left]")).to_contain_text("141")
+    expect(page.locator("[data-hint=full-width]")).to_have_count(0)
+    page.fill("#id_body", "您好，您的包裹已送達 😀")
+    ucs2 = page.locator("[data-hint=ucs2]")
+    expect(ucs2).to_contain_text("U+1F600")
+    expect(ucs2).to_contain_text("UCS2")
+    expect(page.locator(".smsgo-encoding-words")).to_contain_text(
+        "任何文字" if zh(locale) else "any script"
+    )
