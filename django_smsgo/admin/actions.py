@@ -34,7 +34,7 @@ from django_smsgo.models import Message, Recipient
 from django_smsgo.services.sending import RESENDABLE
 
 if TYPE_CHECKING:
-    from django_smsgo.admin.messages import MessageAdmin
+    from django_smsgo.admin.console import ConsoleAdmin
 
 S = Message.Status
 R = Recipient.Status
@@ -91,7 +91,7 @@ def back_to(request: HttpRequest) -> HttpResponse | None:
 
 
 def confirmation_page(
-    modeladmin: MessageAdmin,
+    modeladmin: ConsoleAdmin,
     request: HttpRequest,
     *,
     action: str,
@@ -182,7 +182,7 @@ def queued_counts(ids: list[int]) -> dict[int, int]:
 
 @admin.action(description=gettext_lazy("Send the selected drafts now"), permissions=["send"])
 def send_messages(
-    modeladmin: MessageAdmin, request: HttpRequest, queryset: QuerySet[Message]
+    modeladmin: ConsoleAdmin, request: HttpRequest, queryset: QuerySet[Message]
 ) -> HttpResponse | None:
     """Queue the selected drafts for sending, after a confirmation page."""
     if not modeladmin.has_send_permission(request):
@@ -241,7 +241,7 @@ def quiet_hours_note(message: Message) -> str:
 
 
 def _send(
-    modeladmin: MessageAdmin, request: HttpRequest, drafts: list[Message], skipped: int
+    modeladmin: ConsoleAdmin, request: HttpRequest, drafts: list[Message], skipped: int
 ) -> HttpResponse | None:
     from django_smsgo.services.carrier_rules import CarrierRuleError
     from django_smsgo.services.errors import MessageNotQueueable
@@ -329,7 +329,7 @@ def skipped_text(skipped: int) -> str:
     description=gettext_lazy("Cancel the selected scheduled messages"), permissions=["cancel"]
 )
 def cancel_messages(
-    modeladmin: MessageAdmin, request: HttpRequest, queryset: QuerySet[Message]
+    modeladmin: ConsoleAdmin, request: HttpRequest, queryset: QuerySet[Message]
 ) -> HttpResponse | None:
     """Cancel scheduled messages at the gateway (drafts and queued ones locally)."""
     if not modeladmin.has_cancel_permission(request):
@@ -369,7 +369,7 @@ def cancel_messages(
 
 
 def _cancel(
-    modeladmin: MessageAdmin, request: HttpRequest, chosen: list[Message], skipped: int
+    modeladmin: ConsoleAdmin, request: HttpRequest, chosen: list[Message], skipped: int
 ) -> HttpResponse | None:
     from django_smsgo.services.cancelling import cancel_message
     from django_smsgo.services.errors import CancelError
@@ -420,7 +420,7 @@ def _cancel(
     description=gettext_lazy("Refresh delivery status from the gateway"), permissions=["refresh"]
 )
 def refresh_status(
-    modeladmin: MessageAdmin, request: HttpRequest, queryset: QuerySet[Message]
+    modeladmin: ConsoleAdmin, request: HttpRequest, queryset: QuerySet[Message]
 ) -> HttpResponse | None:
     """Ask the gateway now about recipients still waiting for a final status."""
     from django_smsgo.services.polling import poll_delivery_status
@@ -460,7 +460,7 @@ def refresh_status(
     permissions=["send"],
 )
 def resend_failed(
-    modeladmin: MessageAdmin, request: HttpRequest, queryset: QuerySet[Message]
+    modeladmin: ConsoleAdmin, request: HttpRequest, queryset: QuerySet[Message]
 ) -> HttpResponse | None:
     """Send the text again, as a new message, to the recipients that failed or are uncertain."""
     if not modeladmin.has_send_permission(request):
@@ -530,7 +530,7 @@ def _ticket_issued(request: HttpRequest) -> float:
 
 
 def _resend(
-    modeladmin: MessageAdmin, request: HttpRequest, chosen: list[Message], skipped: int
+    modeladmin: ConsoleAdmin, request: HttpRequest, chosen: list[Message], skipped: int
 ) -> HttpResponse | None:
     from django_smsgo.services.sending import resend_recipients
 
@@ -577,7 +577,7 @@ def _resend(
 
 
 def available_for(
-    modeladmin: MessageAdmin, request: HttpRequest, message: Message, counts: DeliveryCounts
+    modeladmin: ConsoleAdmin, request: HttpRequest, message: Message, counts: DeliveryCounts
 ) -> list[dict[str, str]]:
     """The actions that apply to ``message`` and that the user may run, as buttons."""
     from django_smsgo.services.cancelling import can_cancel

@@ -49,7 +49,7 @@ from django_smsgo.services.wording import (
 )
 
 if TYPE_CHECKING:
-    from django_smsgo.admin.messages import MessageAdmin
+    from django_smsgo.admin.console import ConsoleAdmin
 
 
 def counter_context(form: ComposeForm) -> dict[str, Any]:
@@ -151,7 +151,7 @@ def estimate_json(request: HttpRequest) -> HttpResponse:
     )
 
 
-def compose(modeladmin: MessageAdmin, request: HttpRequest) -> HttpResponse:
+def compose(modeladmin: ConsoleAdmin, request: HttpRequest) -> HttpResponse:
     """The add page: write a message; saving stores a draft through ``create_draft()``.
 
     ``_back`` (the confirmation's "No, take me back") shows the form again as
@@ -297,7 +297,7 @@ def refused(form: ComposeForm, exc: SmsgoError) -> None:
 
 
 def after_save(
-    modeladmin: MessageAdmin, request: HttpRequest, message: Message, form: ComposeForm
+    modeladmin: ConsoleAdmin, request: HttpRequest, message: Message, form: ComposeForm
 ) -> HttpResponse:
     """Log the new draft and go on: to its page, or to the send confirmation."""
     modeladmin.log_addition(request, message, [{"added": {}}])
@@ -321,7 +321,7 @@ def after_save(
     return HttpResponseRedirect(page)
 
 
-def refresh_balance(modeladmin: MessageAdmin, request: HttpRequest) -> HttpResponse:
+def refresh_balance(modeladmin: ConsoleAdmin, request: HttpRequest) -> HttpResponse:
     """Ask the gateway for the balance now and go back to the change list."""
     from django_smsgo.services.balance import refresh_balance as ask_gateway
 
@@ -346,7 +346,7 @@ def refresh_balance(modeladmin: MessageAdmin, request: HttpRequest) -> HttpRespo
     return HttpResponseRedirect(reverse("admin:django_smsgo_message_changelist"))
 
 
-def forbidden(modeladmin: MessageAdmin, request: HttpRequest, action: str) -> HttpResponse:
+def forbidden(modeladmin: ConsoleAdmin, request: HttpRequest, action: str) -> HttpResponse:
     """The 403 page for an action the user's permissions do not include, with what they can do."""
     opts = modeladmin.opts
     context = {
