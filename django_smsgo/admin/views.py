@@ -308,6 +308,7 @@ def after_save(
             "back": back_fields(form, message),
             "left_out": list(form.invalid) if form.cleaned_data.get("drop_invalid") else [],
             "given": len(form.numbers) + len(form.invalid),
+            "duplicates": getattr(form.estimate, "duplicates", 0),
         }
         response = actions.send_messages(modeladmin, request, Message.objects.filter(pk=message.pk))
         if response is not None:
