@@ -372,24 +372,34 @@ def cancel_messages(
 def _cancel(
     modeladmin: ConsoleAdmin, request: HttpRequest, chosen: list[Message], skipped: int
 ) -> HttpResponse | None:
+    from django_smsgo.reasons import GATEWAY_CODES
     from django_smsgo.services.cancelling import cancel_message
-    from django_smsgo.services.errors import CancelError
+    from django_smsgo.services.errors import CancelError, MessageNotCancellable
 
     done = 0
     for message in chosen:
         try:
             outcome = cancel_message(message)
         except CancelError as exc:
+            reason = (
+                _("its time has come: an SMS the gateway has sent cannot be called back")
+                if isinstance(exc, MessageNotCancellable)
+                else str(exc)
+            )
             modeladmin.message_user(
                 request,
                 _("Message #%(id)s was not cancelled: %(reason)s")
-                % {"id": message.pk, "reason": exc},
+                % {"id": message.pk, "reason": reason},
                 messages.ERROR,
             )
             continue
         refused = outcome.refused
         if refused:
-            msgids = ", ".join(f"{b.msgid} ({b.statusstr})" for b in refused)
+            # The gateway's code in words, its own text beside it.
+            msgids = ", ".join(
+                f"{b.msgid} ({GATEWAY_CODES.get(b.statuscode or 0, b.statusstr)}: {b.statusstr})"
+                for b in refused
+            )
             template = (
                 _("Message #%(id)s was cancelled only in part: the gateway refused %(msgids)s.")
                 if outcome.partial or outcome.cancelled_locally

@@ -104,6 +104,10 @@ def test_a_refused_upload_keeps_its_numbers_and_its_error(
     expect(page.locator(".errornote")).to_be_visible()
     expect(page.locator("#smsgo-field-recipients .errorlist")).to_be_visible()
     expect(page.locator("#smsgo-number-check")).to_contain_text("12345")
+    expect(page.locator("#smsgo-number-check")).to_contain_text(
+        "台灣手機號碼為 09 加 8 位數字" if zh(locale) else "09 followed by 8 digits"
+    )
+    expect(page.locator("#smsgo-file-kept")).to_contain_text("3")
     value = page.input_value("#id_recipients")
     for number in ("0912345678", "0922333444", "12345"):
         assert number in value
