@@ -101,8 +101,8 @@ def explain(error: Exception) -> str:
     if isinstance(error, MessageTooLongError):
         text = error.value if isinstance(error.value, str) else ""
         return gettext(
-            "The text has %(count)d characters, more than %(limit)d; shorten it or leave the "
-            "encoding automatic. Nothing is cut silently."
+            "The text has %(count)d characters, but this encoding holds %(limit)d characters; "
+            "shorten it or leave the encoding automatic. Nothing is cut silently."
         ) % {"count": count_characters(text), "limit": getattr(error, "limit", LONG_LIMIT)}
     if isinstance(error, UnencodableTextError):
         return _unencodable(error)
