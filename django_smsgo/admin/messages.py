@@ -35,7 +35,7 @@ from django_smsgo.admin.stats import (
 )
 from django_smsgo.admin.tags import TagFilter
 from django_smsgo.models import Batch, DeliveryReport, Message, Recipient, Reply
-from django_smsgo.services.wording import encoding_words, status_words
+from django_smsgo.services.wording import encoding_words, source_words, status_words
 
 RECIPIENTS_PER_PAGE = 50
 HISTORY_SHOWN = 20
@@ -299,6 +299,8 @@ class MessageAdmin(admin.ModelAdmin):
         for row in [*page.object_list, *reports]:
             code = getattr(row, "gateway_status", None) or getattr(row, "statusstr", "")
             row.status_words = status_words(code)
+        for report in reports:
+            report.source_words = source_words(report.source)  # type: ignore[attr-defined]
         replies = Reply.objects.filter(message=message).order_by("-received_at", "-pk")[
             :HISTORY_SHOWN
         ]

@@ -63,6 +63,20 @@ STATUS_WORDS: dict[str, Promise] = {
 }
 
 
+#: Where a delivery report came from, as staff say it (the vendor calls the first "Phase Two").
+SOURCE_WORDS: dict[str, Promise] = {
+    "callback": _("sent to us by the gateway"),
+    "poll": _("asked of the gateway"),
+    "simulated": _("test backend"),
+}
+
+
+def source_words(source: str) -> str:
+    """A delivery report's source in words ('' for an unknown one)."""
+    words = SOURCE_WORDS.get(source)
+    return str(words) if words is not None else ""
+
+
 def encoding_words(code: str | None) -> str:
     """What the encoding ``code`` means, in the active language ('' for none or unknown)."""
     words = ENCODING_WORDS.get(code or "")

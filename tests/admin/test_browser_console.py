@@ -424,3 +424,27 @@ def test_the_counter_names_what_makes_a_text_dear_and_fixes_full_width(
     expect(page.locator(".smsgo-encoding-words")).to_contain_text(
         "任何文字" if zh(locale) else "any script"
     )
+
+
+# -- Every word in Chinese -------------------------------------------------------------------
+
+
+def test_vendor_codes_read_as_words_with_the_code_beside(chromium: Any, console: Any) -> None:
+    page = open_page(chromium, "zh-TW")
+    log_in(page, console.url)
+    compose(page, console.url)
+    page.fill("#id_recipients", "0912345678")
+    page.fill("#id_body", "您好，這是一則很長的通知。" * 6)
+    page.select_option("#id_kind", "transactional")
+    expect(page.locator("#smsgo-counter .smsgo-encoding")).to_contain_text("長簡訊，中文")
+    expect(page.locator("#smsgo-counter [data-counter=encoding]")).to_have_text("LBIG5")
+    page.click("input[name=_send]")
+    page.click("#smsgo-confirm-form input[type=submit]")
+    expect(page.locator("#smsgo-message-status")).to_have_text("已送出")
+    page.click("button[data-action=refresh_status]")
+    expect(page.locator("#smsgo-message-status")).to_have_text("已完成")
+    table = page.locator("#smsgo-recipient-table")
+    expect(table).to_contain_text("已送達")
+    expect(table).to_contain_text("DELIVRD")
+    expect(page.locator("#smsgo-reports")).to_contain_text("向閘道查詢")
+    expect(page.locator(".smsgo-facts")).to_contain_text("長簡訊，中文")
