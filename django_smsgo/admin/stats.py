@@ -234,6 +234,13 @@ class BalanceInfo:
         return self.points is not None
 
     @property
+    def charged_since(self) -> int:
+        """Points charged for sends after this balance was read (0 when none, or never read)."""
+        from django_smsgo.services.balance import charged_since
+
+        return charged_since(self.checked_at) if self.checked_at is not None else 0
+
+    @property
     def points_shown(self) -> str:
         """The points with thousands separators (``8,520``), '—' when never asked."""
         return f"{self.points:,}" if self.points is not None else "—"

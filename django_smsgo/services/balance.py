@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.db import transaction
 
@@ -61,3 +62,17 @@ def fresh_balance(*, max_age: float, backend: BaseBackend | None = None) -> Bala
     except (SmsgoError, SmsgoConfigurationError) as exc:
         logger.info("The balance could not be asked afresh: %s", exc)
         return last
+
+
+def charged_since(moment: datetime) -> int:
+    """Points the gateway charged for messages it took after ``moment`` (refunds deducted).
+
+    What a balance read at ``moment`` no longer counts: the console shows it
+    beside an older figure, so a stale balance never passes for a current one.
+    """
+    from django.db.models import Sum
+
+    from django_smsgo.models import Message
+
+    total = Message.objects.filter(submitted_at__gt=moment).aggregate(n=Sum("points_charged"))["n"]
+    return int(total or 0)
