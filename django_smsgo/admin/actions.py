@@ -212,10 +212,14 @@ def send_messages(
         request,
         action="send_messages",
         title=_("Send SMS"),
-        intro=_("These messages will be sent now, or at their schedule."),
+        intro=ngettext(
+            "This message will be sent now, or at its schedule.",
+            "These messages will be sent now, or at their schedule.",
+            len(rows),
+        ),
         rows=rows,
         skipped=skipped,
-        confirm_label=_("Yes, send them"),
+        confirm_label=ngettext("Yes, send it", "Yes, send them", len(rows)),
         spends=True,
     )
 
