@@ -31,18 +31,19 @@ from django.utils.translation import gettext_lazy, ngettext
 from django_smsgo.admin.stats import DeliveryCounts, last_balance, taipei_time
 from django_smsgo.exceptions import SmsgoConfigurationError, SmsgoError
 from django_smsgo.models import Message, Recipient
+from django_smsgo.services.sending import RESENDABLE
 
 if TYPE_CHECKING:
-    from django_smsgo.admin.messages import MessageAdmin
+    from django_smsgo.admin.console import ConsoleAdmin
 
 S = Message.Status
 R = Recipient.Status
 
 #: Messages listed on a confirmation page; the totals always cover all of them.
 LISTED = 100
-#: Recipient statuses a resend sends again.
-RESENDABLE = (R.UNCERTAIN, R.FAILED)
-CANCELLABLE = (S.DRAFT, S.QUEUED, S.SCHEDULED)
+#: Balances older than this are asked afresh for a confirmation page (a balance query sends
+#: nothing and costs nothing).
+BALANCE_FRESH_SECONDS = 60
 TICKET_SALT = "django_smsgo.admin.resend"
 
 
@@ -53,12 +54,21 @@ def action_name(action: Any) -> str:
 
 @dataclass
 class Row:
-    """One message on a confirmation page."""
+    """One message on a confirmation page: ``recipients`` × ``segments`` = ``sms``."""
 
     message: Message
-    sms: int
+    recipients: int
     points: int
     note: str = ""
+    refund: int = 0
+
+    @property
+    def segments(self) -> int:
+        return max(int(self.message.segments or 1), 1)
+
+    @property
+    def sms(self) -> int:
+        return self.recipients * self.segments
 
     @property
     def schedule(self) -> str:
@@ -81,7 +91,7 @@ def back_to(request: HttpRequest) -> HttpResponse | None:
 
 
 def confirmation_page(
-    modeladmin: MessageAdmin,
+    modeladmin: ConsoleAdmin,
     request: HttpRequest,
     *,
     action: str,
@@ -94,11 +104,25 @@ def confirmation_page(
     warnings: Iterable[str] = (),
     ticket: str = "",
 ) -> TemplateResponse:
-    """The page that asks "are you sure?" with the count of SMS and the points."""
+    """The page that asks "are you sure?": recipients, SMS, points, who is left out, balance.
+
+    The balance is asked afresh when the last answer is older than a minute
+    (it sends nothing); the page says how old the figure it shows is.
+    """
+    from django_smsgo.services.balance import fresh_balance
+
     opts = modeladmin.opts
     sms = sum(r.sms for r in rows)
     points = sum(r.points for r in rows)
+    if spends:
+        fresh_balance(max_age=BALANCE_FRESH_SECONDS)
     balance = last_balance()
+    compose = getattr(request, "smsgo_compose", None) or {}
+    left_out = list(compose.get("left_out", []))
+    suppressed = left_out_by_opt_out([r.message.pk for r in rows]) if spends else 0
+    recipients = sum(r.recipients for r in rows)
+    given = compose.get("given") or (recipients + suppressed)
+    segments = {r.segments for r in rows}
     context = {
         **modeladmin.admin_site.each_context(request),
         "opts": opts,
@@ -111,11 +135,20 @@ def confirmation_page(
         "selected": [r.message.pk for r in rows],
         "skipped": skipped,
         "total_messages": len(rows),
+        "total_recipients": recipients,
+        "segments": segments.pop() if len(segments) == 1 else None,
         "total_sms": sms,
         "total_points": points,
+        "total_refund": sum(r.refund for r in rows),
+        "left_out": left_out[:LISTED],
+        "left_out_count": len(left_out) + suppressed + compose.get("duplicates", 0),
+        "duplicates": compose.get("duplicates", 0),
+        "suppressed": suppressed,
+        "given": given,
+        "back_fields": compose.get("back", []),
         "spends": spends,
         "balance": balance,
-        "balance_after": balance.points - points if balance.points is not None else None,
+        "balance_after": f"{balance.points - points:,}" if balance.points is not None else None,
         "short_of_points": balance.points is not None and points > balance.points,
         "warnings": list(warnings),
         "confirm_label": confirm_label,
@@ -125,6 +158,13 @@ def confirmation_page(
     }
     request.current_app = modeladmin.admin_site.name
     return TemplateResponse(request, "django_smsgo/admin/confirm_action.html", context)
+
+
+def left_out_by_opt_out(ids: list[int]) -> int:
+    """Recipients of these messages that will not get the SMS: they are on the opt-out list."""
+    from django_smsgo.reasons import Reason
+
+    return Recipient.objects.filter(message_id__in=ids, reason_code=Reason.SUPPRESSED).count()
 
 
 def queued_counts(ids: list[int]) -> dict[int, int]:
@@ -143,7 +183,7 @@ def queued_counts(ids: list[int]) -> dict[int, int]:
 
 @admin.action(description=gettext_lazy("Send the selected drafts now"), permissions=["send"])
 def send_messages(
-    modeladmin: MessageAdmin, request: HttpRequest, queryset: QuerySet[Message]
+    modeladmin: ConsoleAdmin, request: HttpRequest, queryset: QuerySet[Message]
 ) -> HttpResponse | None:
     """Queue the selected drafts for sending, after a confirmation page."""
     if not modeladmin.has_send_permission(request):
@@ -172,10 +212,14 @@ def send_messages(
         request,
         action="send_messages",
         title=_("Send SMS"),
-        intro=_("These messages will be sent now, or at their schedule."),
+        intro=ngettext(
+            "This message will be sent now, or at its schedule.",
+            "These messages will be sent now, or at their schedule.",
+            len(rows),
+        ),
         rows=rows,
         skipped=skipped,
-        confirm_label=_("Yes, send them"),
+        confirm_label=ngettext("Yes, send it", "Yes, send them", len(rows)),
         spends=True,
     )
 
@@ -202,7 +246,7 @@ def quiet_hours_note(message: Message) -> str:
 
 
 def _send(
-    modeladmin: MessageAdmin, request: HttpRequest, drafts: list[Message], skipped: int
+    modeladmin: ConsoleAdmin, request: HttpRequest, drafts: list[Message], skipped: int
 ) -> HttpResponse | None:
     from django_smsgo.services.carrier_rules import CarrierRuleError
     from django_smsgo.services.errors import MessageNotQueueable
@@ -238,6 +282,7 @@ def _send(
             % {"count": queued},
             messages.SUCCESS,
         )
+        after_spending()
     if already:
         modeladmin.message_user(
             request,
@@ -252,6 +297,17 @@ def _send(
     if skipped:
         modeladmin.message_user(request, skipped_text(skipped), messages.INFO)
     return back_to(request)
+
+
+def after_spending() -> None:
+    """Ask the balance again after a send or a cancel, so the console shows a current figure.
+
+    A balance query sends nothing; when the gateway cannot be asked, the
+    console keeps the last figure with its "as of" time.
+    """
+    from django_smsgo.services.balance import fresh_balance
+
+    fresh_balance(max_age=0)
 
 
 def misconfigured_text(error: SmsgoConfigurationError) -> str:
@@ -278,27 +334,22 @@ def skipped_text(skipped: int) -> str:
     description=gettext_lazy("Cancel the selected scheduled messages"), permissions=["cancel"]
 )
 def cancel_messages(
-    modeladmin: MessageAdmin, request: HttpRequest, queryset: QuerySet[Message]
+    modeladmin: ConsoleAdmin, request: HttpRequest, queryset: QuerySet[Message]
 ) -> HttpResponse | None:
     """Cancel scheduled messages at the gateway (drafts and queued ones locally)."""
     if not modeladmin.has_cancel_permission(request):
         raise PermissionDenied
-    chosen = list(queryset.filter(status__in=CANCELLABLE).order_by("pk"))
-    skipped = queryset.exclude(status__in=CANCELLABLE).count()
+    from django_smsgo.services.cancelling import can_cancel
+
+    now = timezone.now()
+    selected = list(queryset.order_by("pk"))
+    chosen = [m for m in selected if can_cancel(m, now=now)]
+    skipped = len(selected) - len(chosen)
     if confirmed(request):
         return _cancel(modeladmin, request, chosen, skipped)
-    now = timezone.now()
-    rows = [
-        Row(
-            m,
-            m.recipient_count,
-            0,
-            _("its time has come: it can no longer be cancelled")
-            if m.status == S.SCHEDULED and m.send_at is not None and m.send_at <= now
-            else "",
-        )
-        for m in chosen
-    ]
+    # A scheduled message's points were charged when the gateway took it; cancelling
+    # refunds them. A draft or queued message has cost nothing yet.
+    rows = [Row(m, m.recipient_count, 0, refund=m.points_charged) for m in chosen]
     if not rows:
         modeladmin.message_user(
             request,
@@ -323,26 +374,36 @@ def cancel_messages(
 
 
 def _cancel(
-    modeladmin: MessageAdmin, request: HttpRequest, chosen: list[Message], skipped: int
+    modeladmin: ConsoleAdmin, request: HttpRequest, chosen: list[Message], skipped: int
 ) -> HttpResponse | None:
+    from django_smsgo.reasons import GATEWAY_CODES
     from django_smsgo.services.cancelling import cancel_message
-    from django_smsgo.services.errors import CancelError
+    from django_smsgo.services.errors import CancelError, MessageNotCancellable
 
     done = 0
     for message in chosen:
         try:
             outcome = cancel_message(message)
         except CancelError as exc:
+            reason = (
+                _("its time has come: an SMS the gateway has sent cannot be called back")
+                if isinstance(exc, MessageNotCancellable)
+                else str(exc)
+            )
             modeladmin.message_user(
                 request,
                 _("Message #%(id)s was not cancelled: %(reason)s")
-                % {"id": message.pk, "reason": exc},
+                % {"id": message.pk, "reason": reason},
                 messages.ERROR,
             )
             continue
         refused = outcome.refused
         if refused:
-            msgids = ", ".join(f"{b.msgid} ({b.statusstr})" for b in refused)
+            # The gateway's code in words, its own text beside it.
+            msgids = ", ".join(
+                f"{b.msgid} ({GATEWAY_CODES.get(b.statuscode or 0, b.statusstr)}: {b.statusstr})"
+                for b in refused
+            )
             template = (
                 _("Message #%(id)s was cancelled only in part: the gateway refused %(msgids)s.")
                 if outcome.partial or outcome.cancelled_locally
@@ -360,6 +421,8 @@ def _cancel(
             % {"count": done},
             messages.SUCCESS,
         )
+    if any(m.points_charged for m in chosen):
+        after_spending()  # the gateway refunded points: show the balance they came back to
     if skipped:
         modeladmin.message_user(request, skipped_text(skipped), messages.INFO)
     return back_to(request)
@@ -372,7 +435,7 @@ def _cancel(
     description=gettext_lazy("Refresh delivery status from the gateway"), permissions=["refresh"]
 )
 def refresh_status(
-    modeladmin: MessageAdmin, request: HttpRequest, queryset: QuerySet[Message]
+    modeladmin: ConsoleAdmin, request: HttpRequest, queryset: QuerySet[Message]
 ) -> HttpResponse | None:
     """Ask the gateway now about recipients still waiting for a final status."""
     from django_smsgo.services.polling import poll_delivery_status
@@ -412,7 +475,7 @@ def refresh_status(
     permissions=["send"],
 )
 def resend_failed(
-    modeladmin: MessageAdmin, request: HttpRequest, queryset: QuerySet[Message]
+    modeladmin: ConsoleAdmin, request: HttpRequest, queryset: QuerySet[Message]
 ) -> HttpResponse | None:
     """Send the text again, as a new message, to the recipients that failed or are uncertain."""
     if not modeladmin.has_send_permission(request):
@@ -482,7 +545,7 @@ def _ticket_issued(request: HttpRequest) -> float:
 
 
 def _resend(
-    modeladmin: MessageAdmin, request: HttpRequest, chosen: list[Message], skipped: int
+    modeladmin: ConsoleAdmin, request: HttpRequest, chosen: list[Message], skipped: int
 ) -> HttpResponse | None:
     from django_smsgo.services.sending import resend_recipients
 
@@ -529,9 +592,11 @@ def _resend(
 
 
 def available_for(
-    modeladmin: MessageAdmin, request: HttpRequest, message: Message, counts: DeliveryCounts
+    modeladmin: ConsoleAdmin, request: HttpRequest, message: Message, counts: DeliveryCounts
 ) -> list[dict[str, str]]:
     """The actions that apply to ``message`` and that the user may run, as buttons."""
+    from django_smsgo.services.cancelling import can_cancel
+
     buttons: list[dict[str, str]] = []
     checks: list[tuple[str, str, str, Callable[[], bool]]] = [
         (
@@ -544,7 +609,7 @@ def available_for(
             "cancel_messages",
             _("Cancel…"),
             "danger",
-            lambda: message.status in CANCELLABLE and modeladmin.has_cancel_permission(request),
+            lambda: can_cancel(message) and modeladmin.has_cancel_permission(request),
         ),
         (
             "refresh_status",

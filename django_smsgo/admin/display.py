@@ -5,18 +5,32 @@ from __future__ import annotations
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from django_smsgo.admin.stats import DeliveryCounts
 
 
-def delivery_bar(counts: DeliveryCounts | None) -> SafeString:
+def delivery_bar(counts: DeliveryCounts | None, *, draft: bool = False) -> SafeString:
     """The bar (delivered / pending / uncertain / failed / cancelled) and the counts under it.
 
     Built in Python rather than from a template: the change list draws one
-    per row, and this keeps a page of 50 rows cheap.
+    per row, and this keeps a page of 50 rows cheap. A draft's recipients are
+    waiting for nobody but staff: a grey bar that says "not sent yet", never
+    the blue of SMS on their way.
     """
     if counts is None or not counts.total:
         return format_html('<span class="smsgo-bar-counts">{}</span>', "—")
+    if draft:
+        words = ngettext(
+            "%(count)s recipient, not sent yet", "%(count)s recipients, not sent yet", counts.total
+        ) % {"count": counts.total}
+        return format_html(
+            '<div class="smsgo-bar smsgo-bar-draft" role="img" aria-label="{}">'
+            '<span class="draft" style="width: 100%"></span></div>'
+            '<div class="smsgo-bar-counts"><span>{}</span></div>',
+            words,
+            words,
+        )
     label = _("%(delivered)s delivered, %(pending)s pending, %(failed)s failed") % {
         "delivered": counts.delivered,
         "pending": counts.pending,

@@ -14,6 +14,9 @@ from typing import Any
 import django
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -144,6 +147,9 @@ class ComposeForm(SavedTextFields, forms.Form):
         label=_("Send again to numbers that got the same text a moment ago"), required=False
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    #: The draft this form rewrites ("No, take me back" on the confirmation): saving
+    #: the new draft discards that one, so nothing is left behind twice.
+    replaces = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -161,6 +167,8 @@ class ComposeForm(SavedTextFields, forms.Form):
         self.numbers: list[str] = []
         self.invalid: list[tuple[str, str]] = []
         self.estimate: Any = None
+        self.file_numbers: list[str] = []
+        self.file_numbers_kept = 0
 
     # -- reading the numbers -------------------------------------------------
 
@@ -170,9 +178,10 @@ class ComposeForm(SavedTextFields, forms.Form):
         upload = self.cleaned_data.get("recipients_file")
         if upload:
             try:
-                found.extend(
-                    read_numbers_file(upload, upload.name, self.cleaned_data.get("column") or "")
+                self.file_numbers = read_numbers_file(
+                    upload, upload.name, self.cleaned_data.get("column") or ""
                 )
+                found.extend(self.file_numbers)
             except RecipientFileError as exc:
                 self.add_error("recipients_file", str(exc))
             finally:
@@ -184,9 +193,9 @@ class ComposeForm(SavedTextFields, forms.Form):
         candidates = self.candidate_numbers()
         self.estimate = personalised_estimate(self, cleaned) or run_estimate(candidates, cleaned)
         self.invalid = invalid_pairs(self.estimate.invalid_numbers)
-        text_error = getattr(self.estimate, "text_error", None)
+        text_error = self.text_error()
         if text_error and "body" in cleaned:
-            self.add_error("body", str(text_error))
+            self.add_error("body", ValidationError(text_error, code="text"))
         for problem in getattr(self.estimate, "rule_problems", ()):
             # The carrier rules (docs/taiwan.rst): on the field they judge.
             field = "send_at" if problem["rule"] == "quiet_hours" else "body"
@@ -199,15 +208,49 @@ class ComposeForm(SavedTextFields, forms.Form):
         if self.has_error("recipients_file"):
             return cleaned
         if not candidates:
-            self.add_error("recipients", _("Give at least one number, typed or in a file."))
+            self.add_error(
+                "recipients",
+                ValidationError(_("Give at least one number, typed or in a file."), code="numbers"),
+            )
             return cleaned
         bad = {value for value, _reason in self.invalid}
         if self.invalid and not cleaned.get("drop_invalid"):
             self.add_error("recipients", self.invalid_message())
         self.numbers = [n for n in candidates if n not in bad]
         if self.invalid and cleaned.get("drop_invalid") and not self.numbers:
-            self.add_error("recipients", _("None of the numbers is valid."))
+            self.add_error(
+                "recipients", ValidationError(_("None of the numbers is valid."), code="numbers")
+            )
         return cleaned
+
+    def keep_file_numbers(self) -> None:
+        """Put the uploaded file's numbers into the text box, for the page shown again.
+
+        A browser never sends a file back: after a refusal the numbers live on
+        in the box (with the invalid ones still there to fix or leave out).
+        """
+        if not self.file_numbers:
+            return
+        data = QueryDict(mutable=True)
+        data.update(self.data)
+        typed = (data.get("recipients") or "").strip()
+        data["recipients"] = "\n".join([typed, *self.file_numbers] if typed else self.file_numbers)
+        self.data = data
+        self.files = MultiValueDict()
+        self.file_numbers_kept = len(self.file_numbers)
+        self.file_numbers = []
+
+    def without_errors(self) -> None:
+        """Show the bound form as it was, without judging it (nothing was submitted)."""
+        self.is_valid()  # the counter's figures
+        self._errors = ErrorDict()
+
+    def text_error(self) -> str | None:
+        """The estimate's objection to the text, once there is a text to object to."""
+        body = self.data.get("body", "") if self.is_bound else ""
+        if self.estimate is None or not str(body).strip():
+            return None
+        return self.estimate.text_error
 
     def invalid_message(self) -> ValidationError:
         count = len(self.invalid)

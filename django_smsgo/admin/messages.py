@@ -37,6 +37,7 @@ from django_smsgo.admin.stats import (
 )
 from django_smsgo.admin.tags import TagFilter
 from django_smsgo.models import Batch, DeliveryReport, Message, Recipient, Reply
+from django_smsgo.services.wording import encoding_words, source_words, status_words
 
 RECIPIENTS_PER_PAGE = 50
 HISTORY_SHOWN = 20
@@ -161,7 +162,9 @@ class MessageAdmin(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         if request.method == "POST":
-            self.refuse_forbidden_action(request)
+            refusal = self.refuse_forbidden_action(request)
+            if refusal is not None:
+                return refusal
         context = {
             "title": _("SMS messages"),
             "summary": cached_summary(),
@@ -171,13 +174,18 @@ class MessageAdmin(
         }
         return super().changelist_view(request, extra_context=context)
 
-    def refuse_forbidden_action(self, request: HttpRequest) -> None:
-        """403 for an action the user may not run (rather than Django's quiet "no action")."""
+    def refuse_forbidden_action(self, request: HttpRequest) -> HttpResponse | None:
+        """An admin page with status 403 for an action the user may not run.
+
+        Rather than Django's quiet "no action" or a bare "403 Forbidden": the
+        page says, in the admin's style and language, what they may do instead.
+        """
         known = {actions.action_name(a) for a in self.actions or []}
         allowed = set(self.get_actions(request))
         for name in request.POST.getlist("action"):
             if name in known and name not in allowed:
-                raise PermissionDenied
+                return views.forbidden(self, request, name)
+        return None
 
     @admin.display(description=_("message"), ordering="pk")
     def number(self, message: Message) -> str:
@@ -190,7 +198,13 @@ class MessageAdmin(
 
     @admin.display(description=_("points"), ordering="estimated_points")
     def points(self, message: Message) -> int:
-        return message.points_charged or message.estimated_points
+        # What it really cost once the gateway took it (a cancel refunds: 0); until
+        # then the estimate.
+        if message.status in (Message.Status.DRAFT, Message.Status.QUEUED):
+            return message.estimated_points
+        if message.status == Message.Status.CANCELLED and not message.submitted_at:
+            return 0
+        return message.points_charged
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, message: Message) -> str:
@@ -202,7 +216,9 @@ class MessageAdmin(
 
     @admin.display(description=_("delivery"))
     def delivery(self, message: Message) -> str:
-        return delivery_bar(getattr(message, "delivery_counts", None))
+        return delivery_bar(
+            getattr(message, "delivery_counts", None), draft=message.status == Message.Status.DRAFT
+        )
 
     @admin.display(description=_("schedule (Taiwan)"), ordering="send_at")
     def schedule(self, message: Message) -> str:
@@ -279,11 +295,17 @@ class MessageAdmin(
             # The status counts were just read: no second COUNT over 100,000 rows.
             paginator.known_count = known_count
         page = paginator.get_page(request.GET.get("rpage"))
-        reports = (
+        reports = list(
             DeliveryReport.objects.filter(recipient__message=message)
             .select_related("recipient")
             .order_by("-received_at", "-pk")[:HISTORY_SHOWN]
         )
+        # The vendor's codes (DELIVRD, UNDELIV…) in words, the code kept beside them.
+        for row in [*page.object_list, *reports]:
+            code = getattr(row, "gateway_status", None) or getattr(row, "statusstr", "")
+            row.status_words = status_words(code)
+        for report in reports:
+            report.source_words = source_words(report.source)  # type: ignore[attr-defined]
         replies = Reply.objects.filter(message=message).order_by("-received_at", "-pk")[
             :HISTORY_SHOWN
         ]
@@ -300,13 +322,14 @@ class MessageAdmin(
             if message.send_at
             else None,
             "counts": counts,
-            "delivery_bar": delivery_bar(counts),
+            "delivery_bar": delivery_bar(counts, draft=message.status == Message.Status.DRAFT),
             "page": page,
             "paginator": paginator,
             "status_filter": status_filter,
             "phone_filter": phone_filter,
             "recipient_statuses": Recipient.Status.choices,
-            "reports": list(reports),
+            "reports": reports,
+            "encoding_words": encoding_words(message.encoding),
             "replies": list(replies),
             "resends": list(message.resends.order_by("pk")[:HISTORY_SHOWN]),
             "actions_for_message": actions.available_for(self, request, message, counts),

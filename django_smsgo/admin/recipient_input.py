@@ -40,7 +40,20 @@ def split_pasted(text: str) -> list[str]:
     found: list[str] = []
     for piece in _SEPARATORS.split(text):
         found.extend(_group_spaced_tokens(piece.split()))
-    return found
+    return [restore_leading_zero(number) for number in found]
+
+
+#: A Taiwanese mobile with the leading 0 dropped, as Excel saves 0912345678 (in a
+#: CSV too, or copied from a sheet): nine digits from 9, in any grouping.
+_DROPPED_ZERO = re.compile(r"9\d{8}")
+
+
+def restore_leading_zero(value: str) -> str:
+    """``912345678`` (or ``912-345-678``) back to ``0912345678``; anything else as it is."""
+    compact = re.sub(r"[\s\-.()]", "", value)
+    if _DROPPED_ZERO.fullmatch(compact):
+        return "0" + compact
+    return value
 
 
 def _digit_count(value: str) -> int:
@@ -105,7 +118,11 @@ def read_numbers_file(upload: IO[bytes], name: str, column: str = "") -> list[st
         raise RecipientFileError(_("“%(name)s” is empty.") % {"name": name})
     index, has_header = _pick_column(table, column)
     body = table[1:] if has_header else table
-    return [row[index] for row in body if index < len(row) and row[index].strip()]
+    return [
+        restore_leading_zero(row[index].strip())
+        for row in body
+        if index < len(row) and row[index].strip()
+    ]
 
 
 def _bounded(rows: Iterable[list[str]]) -> list[list[str]]:
@@ -162,10 +179,8 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, int):
         text = str(value)
         # 0912345678 typed into Excel becomes the number 912345678.
-        if len(text) == 9 and text.startswith("9"):
-            return "0" + text
-        return text
-    return str(value).strip()
+        return restore_leading_zero(text)
+    return restore_leading_zero(str(value).strip())
 
 
 def _looks_like_header(cell: str) -> bool:

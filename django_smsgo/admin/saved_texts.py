@@ -31,7 +31,7 @@ from django_smsgo.services.personalising import (
 )
 
 if TYPE_CHECKING:
-    from django_smsgo.admin.messages import MessageAdmin
+    from django_smsgo.admin.console import ConsoleAdmin
 
 
 # --------------------------------------------------------------------------- managing them
@@ -201,7 +201,7 @@ def create_drafts(form: Any, request: HttpRequest) -> list[Message]:
 
 
 def after_save_many(
-    modeladmin: MessageAdmin, request: HttpRequest, drafts: list[Message]
+    modeladmin: ConsoleAdmin, request: HttpRequest, drafts: list[Message]
 ) -> HttpResponse | None:
     """Log the drafts and go on: to their list, or to the send confirmation for all of them.
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -179,8 +179,9 @@ def cached_summary() -> Summary:
 def seven_day_summary(now: datetime | None = None, days: int = 7) -> Summary:
     """SMS the gateway accepted on each of the last ``days`` Taiwan days, with their fate.
 
-    "Sent" counts recipients by the day the gateway accepted them; failures
-    also count recipients refused before being accepted, by the day they failed.
+    "Sent" counts SMS (each recipient times its message's segments) by the
+    day the gateway accepted them; failures also count SMS refused before
+    being accepted, by the day they failed.
     """
     now = now or timezone.now()
     today = timezone.localtime(now, TAIPEI).date()
@@ -193,9 +194,10 @@ def seven_day_summary(now: datetime | None = None, days: int = 7) -> Summary:
         .annotate(day=TruncDate("submitted_at", tzinfo=TAIPEI))
         .values_list("day")
         .annotate(
-            sent=Count("pk"),
-            delivered=Count("pk", filter=Q(status=R.DELIVERED)),
-            failed=Count("pk", filter=Q(status=R.FAILED)),
+            # SMS, not recipients: a three-part text to one number is three SMS (and points).
+            sent=Sum("message__segments"),
+            delivered=Sum("message__segments", filter=Q(status=R.DELIVERED), default=0),
+            failed=Sum("message__segments", filter=Q(status=R.FAILED), default=0),
         )
         .order_by()
     )
@@ -209,7 +211,7 @@ def seven_day_summary(now: datetime | None = None, days: int = 7) -> Summary:
         Recipient.objects.filter(status=R.FAILED, submitted_at__isnull=True, updated_at__gte=start)
         .annotate(day=TruncDate("updated_at", tzinfo=TAIPEI))
         .values_list("day")
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum("message__segments"))
         .order_by()
     )
     for day, n in refused_rows:
@@ -230,6 +232,18 @@ class BalanceInfo:
     @property
     def known(self) -> bool:
         return self.points is not None
+
+    @property
+    def charged_since(self) -> int:
+        """Points charged for sends after this balance was read (0 when none, or never read)."""
+        from django_smsgo.services.balance import charged_since
+
+        return charged_since(self.checked_at) if self.checked_at is not None else 0
+
+    @property
+    def points_shown(self) -> str:
+        """The points with thousands separators (``8,520``), '—' when never asked."""
+        return f"{self.points:,}" if self.points is not None else "—"
 
     @property
     def low(self) -> bool:

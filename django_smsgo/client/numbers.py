@@ -51,15 +51,24 @@ Number = str | phonenumbers.PhoneNumber
 NumberInput = str | phonenumbers.PhoneNumber | Iterable[Number]
 
 
+def gettext_noop(text: str) -> str:
+    """Marks a reason for the translation catalogue; the client itself needs no Django.
+
+    The reason stays English here (logs, callers in code); the app's services
+    translate it when a person reads it (``services.wording.number_reason``).
+    """
+    return text
+
+
 class _Invalid(Exception):
     """Why one number is invalid (internal: collected into InvalidNumberError)."""
 
 
 def _from_phone_number(number: phonenumbers.PhoneNumber) -> str:
     if number.country_code is None or number.national_number is None:
-        raise _Invalid("the PhoneNumber holds no number")
+        raise _Invalid(gettext_noop("the PhoneNumber holds no number"))
     if number.extension:
-        raise _Invalid("a number with an extension cannot receive SMS")
+        raise _Invalid(gettext_noop("a number with an extension cannot receive SMS"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -67,7 +76,9 @@ def _normalize(value: object) -> str:
     if isinstance(value, phonenumbers.PhoneNumber):
         value = _from_phone_number(value)
     if not isinstance(value, str):
-        raise _Invalid("a number must be given as text (an integer loses the leading 0 of 09…)")
+        raise _Invalid(
+            gettext_noop("a number must be given as text (an integer loses the leading 0 of 09…)")
+        )
     try:
         # Before anything else, so that a full-width spelling is the same number.
         value = ascii_digits(value)
@@ -75,38 +86,42 @@ def _normalize(value: object) -> str:
         raise _Invalid(str(error)) from None
     compact = _SEPARATORS.sub("", value)
     if not compact:
-        raise _Invalid("the number is empty")
+        raise _Invalid(gettext_noop("the number is empty"))
     if compact.startswith("00"):
         # International dialling prefix, as in 00886912345678.
         compact = "+" + compact[2:]
     if compact.startswith("+"):
         return _international(compact)
     if not _ASCII_DIGITS.fullmatch(compact):
-        raise _Invalid("a number may hold only digits, spaces, dashes, dots and brackets")
+        raise _Invalid(
+            gettext_noop("a number may hold only digits, spaces, dashes, dots and brackets")
+        )
     if _DOMESTIC.fullmatch(compact):
         return compact
     taiwan = _TW_WITHOUT_PLUS.fullmatch(compact)
     if taiwan:
         return "0" + taiwan.group(1)
-    raise _Invalid("a Taiwanese mobile number is 09 followed by 8 digits (10 digits)")
+    raise _Invalid(gettext_noop("a Taiwanese mobile number is 09 followed by 8 digits (10 digits)"))
 
 
 def _international(compact: str) -> str:
     if not _ASCII_DIGITS.fullmatch(compact[1:]):
-        raise _Invalid("after + only digits may follow (country code and number)")
+        raise _Invalid(gettext_noop("after + only digits may follow (country code and number)"))
     try:
         parsed = phonenumbers.parse(compact, None)
     except phonenumbers.NumberParseException:
-        raise _Invalid("not an international number (+<country code><number>)") from None
+        raise _Invalid(
+            gettext_noop("not an international number (+<country code><number>)")
+        ) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise _Invalid("not a valid number for its country")
+        raise _Invalid(gettext_noop("not a valid number for its country"))
     if parsed.country_code == 886:
         national = "0" + str(parsed.national_number)
         if _DOMESTIC.fullmatch(national):
             return national
-        raise _Invalid("a Taiwanese number must be a mobile number (+886 9…)")
+        raise _Invalid(gettext_noop("a Taiwanese number must be a mobile number (+886 9…)"))
     if phonenumbers.number_type(parsed) not in _MOBILE_TYPES:
-        raise _Invalid("not a mobile number; SMS reach mobile numbers only")
+        raise _Invalid(gettext_noop("not a mobile number; SMS reach mobile numbers only"))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

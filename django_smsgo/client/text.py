@@ -167,11 +167,13 @@ def fit_encoding(text: str, encoding: Encoding | str | None = None) -> Encoding:
 
 
 def _too_long(text: str, count: int, limit: int, rule: str) -> MessageTooLongError:
-    return MessageTooLongError(
+    error = MessageTooLongError(
         text,
         rule,
         f"The text has {count} characters but {rule}; nothing is cut silently.",
     )
+    error.limit = limit  # type: ignore[attr-defined]
+    return error
 
 
 def _long_segments(text: str) -> int:

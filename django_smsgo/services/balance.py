@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.db import transaction
 
@@ -39,3 +40,39 @@ def refresh_balance(*, backend: BaseBackend | None = None) -> BalanceSnapshot:
 
             transaction.on_commit(announce)
     return snapshot
+
+
+def fresh_balance(*, max_age: float, backend: BaseBackend | None = None) -> BalanceSnapshot | None:
+    """The balance at most ``max_age`` seconds old: the last snapshot, or the gateway asked now.
+
+    When the gateway cannot be asked, the last snapshot (or None) is answered
+    as it is; whoever shows it shows its ``checked_at`` too. Used after a send
+    or a cancel and before a confirmation, so staff never read a stale figure
+    as a current one.
+    """
+    from django.utils import timezone
+
+    from django_smsgo.exceptions import SmsgoConfigurationError, SmsgoError
+
+    last = latest_balance()
+    if last is not None and (timezone.now() - last.checked_at).total_seconds() < max_age:
+        return last
+    try:
+        return refresh_balance(backend=backend)
+    except (SmsgoError, SmsgoConfigurationError) as exc:
+        logger.info("The balance could not be asked afresh: %s", exc)
+        return last
+
+
+def charged_since(moment: datetime) -> int:
+    """Points the gateway charged for messages it took after ``moment`` (refunds deducted).
+
+    What a balance read at ``moment`` no longer counts: the console shows it
+    beside an older figure, so a stale balance never passes for a current one.
+    """
+    from django.db.models import Sum
+
+    from django_smsgo.models import Message
+
+    total = Message.objects.filter(submitted_at__gt=moment).aggregate(n=Sum("points_charged"))["n"]
+    return int(total or 0)

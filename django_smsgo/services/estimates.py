@@ -20,10 +20,17 @@ from django.utils import timezone
 
 from django_smsgo.client.encodings import Encoding
 from django_smsgo.client.numbers import normalize_number
-from django_smsgo.client.text import count_characters
+from django_smsgo.client.text import (
+    LONG_LIMIT,
+    LONG_SEGMENT_ASCII,
+    LONG_SEGMENT_OTHER,
+    count_characters,
+    is_ascii,
+    single_limit,
+)
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import InvalidNumberError, SmsgoValidationError
-from django_smsgo.services import carrier_rules, validation
+from django_smsgo.services import carrier_rules, validation, wording
 
 # How a single string lists several numbers (as normalize_numbers reads it).
 _LIST_SEPARATORS = re.compile(r"[,;\n]")
@@ -56,6 +63,10 @@ class Estimate:
     send_at: datetime | None = None
     held: bool = False
     notes: tuple[dict[str, str], ...] = ()
+    duplicates: int = 0
+    characters_left: int | None = None
+    ucs2_characters: tuple[str, ...] = ()
+    full_width: tuple[tuple[str, str], ...] = ()
 
     @property
     def sendable(self) -> bool:
@@ -85,7 +96,7 @@ def estimate(
     ``kind`` (default marketing) and ``send_at`` decide which carrier rules
     apply; the text is counted as they would send it.
     """
-    valid, invalid = _sort_numbers(to)
+    valid, invalid, duplicates = _sort_numbers(to)
     preview = _rules(body, kind, send_at, wap_url)
     ruled: dict[str, Any] = {}
     if preview is not None:
@@ -111,7 +122,9 @@ def estimate(
             valid_numbers=len(valid),
             invalid_numbers=invalid,
             points=0,
-            text_error=str(exc),
+            text_error=wording.explain(exc),
+            duplicates=duplicates,
+            **hints(body, None),
             **ruled,
         )
     points = validation.estimate_points(
@@ -124,8 +137,49 @@ def estimate(
         valid_numbers=len(valid),
         invalid_numbers=invalid,
         points=points,
+        duplicates=duplicates,
+        characters_left=characters_left(body, chosen, segments),
+        **hints(body, chosen),
         **ruled,
     )
+
+
+def characters_left(body: str, encoding: str, segments: int) -> int | None:
+    """Characters that still fit in the last SMS of ``body`` (None for a WAP push)."""
+    chosen = Encoding.parse(encoding)
+    if chosen is Encoding.PUSH:
+        return None
+    count = count_characters(body)
+    if not chosen.is_long:
+        return max(single_limit(body) - count, 0)
+    if segments <= 1 and count <= single_limit(body):
+        return single_limit(body) - count
+    per_part = LONG_SEGMENT_ASCII if is_ascii(body) else LONG_SEGMENT_OTHER
+    return max(min(segments * per_part, LONG_LIMIT) - count, 0)
+
+
+def hints(body: str, encoding: str | None) -> dict[str, Any]:
+    """What makes the text dearer than it needs to be: UCS2 characters, full-width ASCII."""
+    if not isinstance(body, str) or body.isascii():
+        return {}
+    others = {char for char in body if not char.isascii()}
+    folded = {char: wording.half_width(char) for char in others}
+    found: dict[str, Any] = {}
+    if all(folded.values()):
+        found["full_width"] = tuple(sorted((c, h) for c, h in folded.items() if h))
+    if encoding is None or Encoding.parse(encoding).charset == "unicode":
+        outside = sorted(c for c in others if not _in_cp950(c))
+        if outside:
+            found["ucs2_characters"] = tuple(outside)
+    return found
+
+
+def _in_cp950(char: str) -> bool:
+    try:
+        char.encode("cp950")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _rules(
@@ -151,8 +205,11 @@ def _rules(
         return None  # the settings are malformed; the system checks name them
 
 
-def _sort_numbers(to: str | Iterable[str]) -> tuple[list[str], tuple[tuple[str, str], ...]]:
-    """Distinct normalised numbers (first seen order) and every bad one with its reason."""
+def _sort_numbers(
+    to: str | Iterable[str],
+) -> tuple[list[str], tuple[tuple[str, str], ...], int]:
+    """Distinct normalised numbers (first seen order), every bad one with its reason
+    (in the active language), and how many numbers were repeats."""
     items = (
         [part for part in _LIST_SEPARATORS.split(to) if part.strip()]
         if isinstance(to, str)
@@ -160,13 +217,17 @@ def _sort_numbers(to: str | Iterable[str]) -> tuple[list[str], tuple[tuple[str, 
     )
     valid: dict[str, None] = {}
     invalid: list[tuple[str, str]] = []
+    repeats = 0
     for item in items:
         try:
-            valid[normalize_number(item)] = None
+            number = normalize_number(item)
         except InvalidNumberError as exc:
             for value, reason in exc.invalid:
-                invalid.append((str(value), reason))
-    return list(valid), tuple(invalid)
+                invalid.append((str(value), wording.number_reason(reason)))
+            continue
+        repeats += number in valid
+        valid[number] = None
+    return list(valid), tuple(invalid), repeats
 
 
 def _known_encoding(encoding: str | None) -> str | None:

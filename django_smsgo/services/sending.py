@@ -263,6 +263,20 @@ def send_mass_sms(
     return messages
 
 
+def discard_draft(message_id: int, *, created_by: Any) -> bool:
+    """Forget a draft that a newer draft rewrites; True when it was removed.
+
+    Only a draft (nothing was queued or sent, no point spent) of the same
+    author is removed; anything else stays as it is, so a colleague's work or a
+    message that went out in the meantime is never lost.
+    """
+    with locks.writing():
+        deleted, _rows = Message.objects.filter(
+            pk=message_id, status=Message.Status.DRAFT, created_by=created_by
+        ).delete()
+    return bool(deleted)
+
+
 def resend_recipients(
     recipients: Iterable[Recipient], *, created_by: Any = None, allow_duplicate: bool = True
 ) -> Message:

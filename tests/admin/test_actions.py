@@ -41,9 +41,11 @@ def test_send_first_shows_the_count_and_the_points(client_as, sender, gateway):
     response = act(client_as(sender), "send_messages", draft)
     assert response.status_code == 200
     assert response.templates[0].name == "django_smsgo/admin/confirm_action.html"
-    assert response.context["total_sms"] == 3
-    assert response.context["total_points"] == draft.estimated_points == 6  # 2 segments each
-    assert response.context["balance_after"] == 494
+    assert response.context["total_recipients"] == 3
+    assert response.context["segments"] == 2
+    assert response.context["total_sms"] == 6  # 3 recipients x 2 segments
+    assert response.context["total_points"] == draft.estimated_points == 6
+    assert response.context["balance_after"] == "494"
     assert send_requests(gateway) == []
     draft.refresh_from_db()
     assert draft.status == Message.Status.DRAFT

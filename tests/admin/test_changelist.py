@@ -99,7 +99,7 @@ def test_the_balance_is_shown_with_a_warning_when_low(client_as, sender, setting
     assert "Not checked yet." in client.get(CHANGELIST).content.decode()
     BalanceSnapshot.objects.create(points=9_000)
     healthy = client.get(CHANGELIST).content.decode()
-    assert "9000" in healthy
+    assert "9,000" in healthy  # with the thousands separator
     assert "top up the account soon" not in healthy
     BalanceSnapshot.objects.create(points=120)
     low = client.get(CHANGELIST).content.decode()

@@ -1,15 +1,15 @@
 """The pictures of the send log and the exports in the docs (``docs/_static/admin/``).
 
 Taken in Chromium on a small shop's week of SMS, in English and Traditional
-Chinese, at 1280 px and on a 390×844 phone. Run on purpose to refresh them:
-``pytest tests/admin/test_screenshots_log.py``; ``docs/admin.rst`` shows them.
+Chinese, at 1280 px and on a 390×844 phone. Written where
+:mod:`tests.admin.pictures` says: to refresh the docs' copies,
+``SMSGO_DOCS_SCREENSHOTS=1 pytest tests/admin/test_screenshots_log.py``.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from django_smsgo.admin.history import SENT, event
 from django_smsgo.models import Message, Recipient
 from django_smsgo.reasons import Reason
 from tests.admin import test_browser as browser
+from tests.admin.pictures import PICTURES
 from tests.admin.test_browser import log_in
 
 # The browser tests' own fixtures and marks (Chromium, the live console).
@@ -28,7 +29,6 @@ pytestmark = browser.pytestmark
 chromium = browser.chromium
 console = browser.console
 
-PICTURES = Path(__file__).resolve().parents[2] / "docs" / "_static" / "admin"
 R = Recipient.Status
 
 TEXTS = [  # oldest first, as they were written

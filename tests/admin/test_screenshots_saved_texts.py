@@ -1,29 +1,25 @@
 """Screenshots of compose with a saved text chosen, for docs/admin.rst, in both languages.
 
-Taken into ``test-artifacts/``; with ``SMSGO_UPDATE_SCREENSHOTS=1`` also into
-``docs/_static/admin/`` (the pictures the admin page shows). The page is
-checked before it is taken, so a screenshot never shows a broken counter.
+Written where :mod:`tests.admin.pictures` says (the docs only with
+``SMSGO_DOCS_SCREENSHOTS=1``). The page is checked before it is taken, so a
+screenshot never shows a broken counter.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.admin import test_browser as browser
-from tests.admin.test_browser import ARTIFACTS, log_in, open_page, shot
+from tests.admin.pictures import save_picture
+from tests.admin.test_browser import log_in, open_page
 from tests.admin.test_browser_saved_texts import LONGEST, choose_and_upload, saved_text
 
 pytestmark = browser.pytestmark
 chromium = browser.chromium
 console = browser.console
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "_static" / "admin"
 
 
 @pytest.mark.parametrize(("locale", "suffix"), [("en-US", ""), ("zh-TW", ".zh-Hant")])
@@ -35,10 +31,7 @@ def test_compose_with_a_saved_text(chromium: Any, console: Any, locale: str, suf
     expect(page.locator("#smsgo-counter [data-counter=texts]")).to_be_visible()
     expect(page.locator("#smsgo-preview")).to_have_text(LONGEST)
     name = f"compose-saved-text{suffix}"
-    shot(page, name)
-    if os.environ.get("SMSGO_UPDATE_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ARTIFACTS / f"{name}.png", DOCS / f"{name}.png")
+    save_picture(page, name)
 
 
 @pytest.mark.parametrize(("locale", "suffix"), [("en-US", ""), ("zh-TW", ".zh-Hant")])
@@ -64,6 +57,4 @@ def test_the_list_of_saved_texts(
     page.goto(f"{console.url}/admin/django_smsgo/savedtext/")
     expect(page.locator("#result_list")).to_contain_text("{store}")
     name = f"saved-texts{suffix}"
-    shot(page, name)
-    if os.environ.get("SMSGO_UPDATE_SCREENSHOTS") == "1":
-        shutil.copyfile(ARTIFACTS / f"{name}.png", DOCS / f"{name}.png")
+    save_picture(page, name)

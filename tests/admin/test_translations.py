@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gettext
+import os
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from django.utils import translation
@@ -36,6 +39,33 @@ def test_every_string_has_a_traditional_chinese_translation():
     missing = [msgid for msgid, strs in entries(po) if not strs or not all(strs)]
     assert missing == []
     assert "#, fuzzy" not in po.read_text(encoding="utf-8")
+
+
+def test_makemessages_finds_nothing_untranslated(tmp_path: Path) -> None:
+    """Every string marked anywhere in the package has a Traditional Chinese translation.
+
+    ``makemessages`` runs over a copy of the whole package (code, templates,
+    the client's ``gettext_noop`` reasons); the catalogue it writes must have
+    no empty and no fuzzy entry, so a new string without its translation fails
+    here rather than showing English in the Chinese console.
+    """
+    copy = tmp_path / "django_smsgo"
+    shutil.copytree(
+        LOCALE.parent, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "static")
+    )
+    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    subprocess.run(
+        [sys.executable, "-m", "django", "makemessages", "-l", "zh_Hant", "--no-obsolete"],
+        cwd=copy,
+        check=True,
+        capture_output=True,
+        env=environment,
+    )
+    po = copy / "locale" / "zh_Hant" / "LC_MESSAGES" / "django.po"
+    missing = [msgid for msgid, strs in entries(po) if not strs or not all(strs)]
+    assert missing == [], f"untranslated: {missing}"
+    fuzzy = [b for b in po.read_text(encoding="utf-8").split("\n\n") if "#, fuzzy" in b]
+    assert fuzzy == [], "fuzzy (check and translate): " + "\n\n".join(fuzzy)
 
 
 def test_both_catalogues_are_compiled(tmp_path: Path) -> None:

@@ -65,6 +65,24 @@
         }
     }
 
+    function setupHalfWidth(form) {
+        // The counter's hint: full-width letters, digits and signs typed half-width.
+        var counter = document.getElementById("smsgo-counter");
+        var body = form.elements.body;
+        if (!counter || !body) { return; }
+        counter.addEventListener("click", function (event) {
+            var button = event.target.closest("[data-half-width]");
+            if (!button) { return; }
+            var from = Array.from(button.getAttribute("data-from"));
+            var to = Array.from(button.getAttribute("data-to"));
+            body.value = Array.from(body.value).map(function (char) {
+                var at = from.indexOf(char);
+                return at < 0 ? char : to[at];
+            }).join("");
+            body.dispatchEvent(new Event("input", { bubbles: true }));
+        });
+    }
+
     function setupPreview(form) {
         var body = form.elements.body;
         var bubble = document.getElementById("smsgo-preview");
@@ -79,9 +97,15 @@
         form.addEventListener("smsgo:estimate", function (event) {
             var invalid = event.detail.invalid_count;
             if (drop) { drop.hidden = !invalid; }
-            if (!invalid && field) {
-                field.querySelectorAll(".errorlist").forEach(function (list) { list.remove(); });
-                field.classList.remove("smsgo-has-error");
+            if (!invalid && event.detail.numbers && field) {
+                // Only what the live check can judge: the numbers' validity. Any other
+                // refusal (a duplicate send, a file that could not be read) stays.
+                field.querySelectorAll(".errorlist li[data-code=invalid_numbers], .errorlist li[data-code=numbers]")
+                    .forEach(function (item) { item.remove(); });
+                field.querySelectorAll(".errorlist").forEach(function (list) {
+                    if (!list.children.length) { list.remove(); }
+                });
+                if (!field.querySelector(".errorlist")) { field.classList.remove("smsgo-has-error"); }
                 if (!form.querySelector(".errorlist")) {
                     form.querySelectorAll(".errornote").forEach(function (note) { note.remove(); });
                 }
@@ -131,6 +155,7 @@
         if (form) {
             setupCounter(form);
             setupPreview(form);
+            setupHalfWidth(form);
             setupNumberCheck(form);
             setupOptions(form);
             submitOnce(form);
