@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from django.contrib.admin import AdminSite
-from django.db.models import Model
 from django.db.models.options import Options
 from django.forms.widgets import Media
 from django.http import HttpRequest
@@ -43,4 +42,6 @@ class ConsoleAdmin(Protocol):
         fail_silently: bool = ...,
     ) -> None: ...
 
-    def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> Any: ...
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any: ...
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any: ...
