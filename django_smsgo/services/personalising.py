@@ -158,12 +158,11 @@ class PersonalisedEstimate(Estimate):
     case. ``points`` and ``valid_numbers`` are the whole send's, every text
     at its own size. ``texts`` counts the distinct final texts;
     ``placeholders`` names the text's placeholders; ``duplicates`` counts
-    numbers given twice (their first row is used).
+    numbers given twice (their first row is used), as for any estimate.
     """
 
     texts: int = 0
     placeholders: tuple[str, ...] = ()
-    duplicates: int = 0
     personalised: bool = True
 
 
@@ -214,9 +213,12 @@ def estimate_personalised(
     if not estimates:
         plain = estimate([], text, **options)
         return PersonalisedEstimate(
-            **{**_fields(plain), "invalid_numbers": grouped.invalid},
+            **{
+                **_fields(plain),
+                "invalid_numbers": grouped.invalid,
+                "duplicates": grouped.duplicates,
+            },
             placeholders=placeholders,
-            duplicates=grouped.duplicates,
         )
     worst = max(estimates, key=lambda e: (e.text_error is not None, e.segments, e.characters))
     problems: dict[str, dict[str, Any]] = {}
@@ -229,12 +231,10 @@ def estimate_personalised(
         invalid_numbers=grouped.invalid,
         points=sum(e.points for e in estimates),
         rule_problems=tuple(problems.values()),
+        duplicates=grouped.duplicates,
     )
     return PersonalisedEstimate(
-        **_fields(combined),
-        texts=len(estimates),
-        placeholders=placeholders,
-        duplicates=grouped.duplicates,
+        **_fields(combined), texts=len(estimates), placeholders=placeholders
     )
 
 
