@@ -106,9 +106,10 @@ def app_dispatch(simulator: SimulatorProcess, phones: list[str], body: str) -> d
         first=Min("claimed_at"), last=Max("submitted_at")
     )
     submitted = Recipient.objects.filter(message=message, status=Recipient.Status.SUBMITTED).count()
+    # First: the admin calls below open connections of their own.
+    connections = simulator.connections_since(simulator_before)
     requests = len(simulator.requests("sendsms.aspx"))
     duplicates = simulator.duplicates()
-    connections = simulator.connections_since(simulator_before)
     expected = math.ceil(len(phones) / BATCH)
     if requests != expected or submitted != len(phones) or duplicates["extra_sends"]:
         raise SystemExit(
