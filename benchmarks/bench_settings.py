@@ -36,4 +36,6 @@ SMSGO = {
     "BACKUP_API_URL": None,
     "CALLBACK_BASE_URL": None,
     "CALLBACK_TOKEN": "benchmark-callback-token-0123456789abcdef",
+    # Requests in flight per dispatch run (the benchmarks set 1, 2 and 4).
+    "DISPATCH_CONNECTIONS": int(os.environ.get("BENCH_DISPATCH_CONNECTIONS", "2")),
 }

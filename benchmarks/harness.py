@@ -12,6 +12,7 @@ import json
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -33,15 +34,69 @@ BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/5")
 ACCOUNT = ("bench", "bench-password")
 
 
-@dataclass
-class Row:
-    """One line of the table: a figure, its baseline, and their ratio."""
+ROUNDS = 3
+#: ``make bench`` measures the 100,000-number dispatch figures only with ``BENCH_FULL=1``.
+FULL = os.environ.get("BENCH_FULL", "") not in ("", "0")
 
-    benchmark: str
+
+@dataclass
+class Goal:
+    """One goal of the table: the figure of each round (app ÷ anchor, mostly) and the rule.
+
+    ``values`` holds one figure per round, each computed from the app's
+    measurement and its anchor's measured in the same round. ``rule`` is
+    ``"<="``, ``">="`` or ``""`` (shown for information, no threshold). The
+    verdict is taken on the median of the rounds.
+    """
+
+    name: str
+    rule: str
+    threshold: float
+    values: list[float]
     measured: str
-    baseline: str
-    ratio: float | None
-    note: str = ""
+    anchor: str
+    unit: str = "x"
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    @property
+    def passed(self) -> bool | None:
+        if not self.rule or not self.values:
+            return None
+        if self.rule == "<=":
+            return self.median <= self.threshold
+        return self.median >= self.threshold
+
+    @property
+    def goal_text(self) -> str:
+        if not self.rule:
+            return "(shown, no threshold)"
+        sign = "≤" if self.rule == "<=" else "≥"
+        return f"{sign} {self.threshold:g}{' ' if self.unit != 'x' else ''}{self.unit}"
+
+    @property
+    def figures(self) -> str:
+        if not self.values:
+            return "n/a"
+        low, mid, high = min(self.values), self.median, max(self.values)
+        return f"{fmt_figure(low)} / {fmt_figure(mid)} / {fmt_figure(high)}"
+
+    @property
+    def verdict(self) -> str:
+        return {None: "info", True: "PASS", False: "FAIL"}[self.passed]
+
+
+def fmt_figure(value: float) -> str:
+    return f"{value:.0f}" if value >= 100 else f"{value:.2f}"
+
+
+def spread(values: list[float], render: Callable[[float], str] = lambda v: f"{v:.2f}") -> str:
+    """``min/median/max`` of a round's values, each rendered."""
+    if not values:
+        return "n/a"
+    return "/".join(render(v) for v in (min(values), statistics.median(values), max(values)))
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -196,10 +251,10 @@ class SimulatorProcess:
 class Worker:
     """A ``celery worker`` process of the benchmark project."""
 
-    def __init__(self, concurrency: int, api_url: str, name: str = "bench") -> None:
+    def __init__(self, concurrency: int, api_url: str, name: str = "bench", **env: str) -> None:
         self.process = subprocess.Popen(
             worker_command(name, concurrency=concurrency),
-            env=child_env(BENCH_API_URL=api_url),
+            env=child_env(BENCH_API_URL=api_url, **env),
             cwd=REPO,
         )
         self.wait_ready()
@@ -269,3 +324,104 @@ def stopwatch() -> Iterator[list[float]]:
 
 def fmt_seconds(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+_MSGID = re.compile(rb"msgid=(\S+)")
+
+
+def bare_send(
+    simulator: SimulatorProcess, chunks: list[list[str]], body: str, connections: int = 1
+) -> tuple[float, list[tuple[str, list[str]]]]:
+    """The anchor: ``sendsms.aspx`` with each chunk of numbers, bare ``http.client``.
+
+    ``connections`` threads, each with one keep-alive connection opened
+    beforehand, take the chunks in order from a shared queue; nothing is
+    parsed but the msgid. Returns the seconds from the first request to the
+    last answer and the ``(msgid, numbers)`` of every request.
+    """
+    import queue
+    import threading
+    from urllib.parse import urlencode
+
+    work: queue.SimpleQueue[tuple[int, list[str]]] = queue.SimpleQueue()
+    for index, chunk in enumerate(chunks):
+        work.put((index, chunk))
+    answers: list[tuple[str, list[str]]] = [("", [])] * len(chunks)
+    pool = [
+        http.client.HTTPConnection(simulator.host, simulator.port, timeout=60)
+        for _ in range(connections)
+    ]
+    for connection in pool:
+        connection.connect()
+    go = threading.Event()
+
+    def loop(connection: http.client.HTTPConnection) -> None:
+        go.wait()
+        while True:
+            try:
+                index, chunk = work.get_nowait()
+            except queue.Empty:
+                return
+            query = urlencode(
+                {
+                    "username": ACCOUNT[0],
+                    "password": ACCOUNT[1],
+                    "dstaddr": ",".join(chunk),
+                    "encoding": "ASCII",
+                    "smbody": body,
+                }
+            )
+            connection.request("GET", f"{simulator.path}sendsms.aspx?{query}")
+            answer = connection.getresponse().read()
+            match = _MSGID.search(answer)
+            if match is None:
+                raise RuntimeError(f"bare send refused: {answer[:200]!r}")
+            answers[index] = (match.group(1).decode(), chunk)
+
+    threads = [threading.Thread(target=loop, args=(c,)) for c in pool]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter()
+    go.set()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    for connection in pool:
+        connection.close()
+    return seconds, answers
+
+
+def chunked(items: list[str], size: int = 50) -> list[list[str]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def seed_queued_message(count: int, first_phone: int) -> int:
+    """A draft message with ``count`` unclaimed recipients, by one SQL statement (fast).
+
+    It is never dispatched: it stands for the other large messages a table holds.
+    """
+    from django.db import connection
+
+    from django_smsgo.models import Message, Recipient
+
+    message = Message.objects.create(
+        body=f"other large message {first_phone}",
+        body_hash=f"other-{first_phone}",
+        encoding="ASCII",
+        status=Message.Status.DRAFT,
+        recipient_count=count,
+    )
+    table = connection.ops.quote_name(Recipient._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (message_id, phone, intended_phone, status, gateway_status,
+                                 reason_code, reason_params, created_at, updated_at)
+            SELECT %s, '09' || lpad((%s + n)::text, 8, '0'), '', 'queued', '', '', '{{}}',
+                   now(), now()
+            FROM generate_series(0, %s - 1) AS n
+            """,  # noqa: S608
+            [message.pk, first_phone, count],
+        )
+        cursor.execute(f"ANALYZE {table}")
+    return int(message.pk)

@@ -428,6 +428,10 @@ class DeliveryReport(models.Model):
         verbose_name = _("delivery report")
         verbose_name_plural = _("delivery reports")
         ordering = ["received_at", "pk"]
+        indexes = [
+            # The admin's search by the exact number (``=phone``).
+            models.Index(fields=["phone"], name="smsgo_report_phone"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.msgid} {self.phone} {self.statusstr}"

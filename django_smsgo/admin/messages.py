@@ -287,8 +287,14 @@ class MessageAdmin(
             recipients = recipients.filter(status=status_filter)
             known_count = counts.by_status.get(status_filter, 0)
         if phone_filter:
-            phone = number_search(phone_filter) or phone_filter
-            recipients = recipients.filter(Q(phone__contains=phone) | Q(intended_phone=phone))
+            phone = number_search(phone_filter)
+            if phone is not None:
+                # A whole number: found by an index, however many recipients.
+                recipients = recipients.filter(Q(phone=phone) | Q(intended_phone=phone))
+            else:
+                recipients = recipients.filter(
+                    Q(phone__contains=phone_filter) | Q(intended_phone=phone_filter)
+                )
             known_count = None
         paginator = CountedPaginator(recipients.order_by("pk"), RECIPIENTS_PER_PAGE)
         if known_count is not None:

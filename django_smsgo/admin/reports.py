@@ -10,11 +10,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from django_smsgo.client.statuses import FINAL_STATE_DESCRIPTIONS
 from django_smsgo.models import BalanceSnapshot, DeliveryReport, Reply, Suppression
 from django_smsgo.services.suppression import phone_variants
 
@@ -46,6 +48,22 @@ def message_link(message_id: int | None) -> str:
     return format_html('<a href="{}">#{}</a>', url, message_id)
 
 
+class GatewayStateFilter(admin.SimpleListFilter):
+    """The gateway's states of table 2, without reading which ones the table holds."""
+
+    title = _("status")
+    parameter_name = "statusstr"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(state, state) for state in FINAL_STATE_DESCRIPTIONS]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[DeliveryReport]
+    ) -> QuerySet[DeliveryReport]:
+        value = self.value()
+        return queryset.filter(statusstr=value) if value else queryset
+
+
 class DeliveryReportAdmin(ReadOnlyAdmin):
     """Every status observation, as it arrived (callback or status query)."""
 
@@ -59,11 +77,12 @@ class DeliveryReportAdmin(ReadOnlyAdmin):
         "outcome_badge",
         "message",
     ]
-    list_filter = ["source", "outcome", "statusstr", "received_at"]
+    # No date hierarchy and no list of every stored status: both read a
+    # column of every row, and the list must not slow down as reports pile up.
+    list_filter = ["source", "outcome", GatewayStateFilter, "received_at"]
     search_fields = ["=msgid", "=phone"]
     search_help_text = _("Search by the exact msgid or phone number.")
     list_select_related = ["recipient"]
-    date_hierarchy = "received_at"
     readonly_fields = [
         "recipient",
         "batch",
@@ -83,6 +102,18 @@ class DeliveryReportAdmin(ReadOnlyAdmin):
         if lookup == "recipient__message__id__exact":
             return True
         return stock_lookup_allowed(super(), lookup, value, request)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[DeliveryReport], search_term: str
+    ) -> tuple[QuerySet[DeliveryReport], bool]:
+        """The exact msgid or number, compared in the indexed columns themselves."""
+        from django_smsgo.admin.messages import number_search
+
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        phone = number_search(term) or term
+        return queryset.filter(Q(msgid=term) | Q(phone=phone)), False
 
     @admin.display(description=_("outcome"), ordering="outcome")
     def outcome_badge(self, report: DeliveryReport) -> str:
@@ -104,7 +135,6 @@ class ReplyAdmin(ReadOnlyAdmin):
     list_filter = ["is_opt_out", "received_at"]
     search_fields = ["=from_phone", "body", "=msgid"]
     search_help_text = _("Search by the sender's number, the text or the msgid.")
-    date_hierarchy = "received_at"
     readonly_fields = [
         "message",
         "recipient",
@@ -119,6 +149,23 @@ class ReplyAdmin(ReadOnlyAdmin):
         "received_at",
     ]
     raw_id_fields = ["message", "recipient"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Reply], search_term: str
+    ) -> tuple[QuerySet[Reply], bool]:
+        """A number or a msgid is looked up in its indexed column; other words in the text.
+
+        Searching every text for digits would read every reply (the list
+        would slow down with the table); a number is what such a search means.
+        """
+        from django_smsgo.admin.messages import number_search
+
+        term = search_term.strip()
+        phone = number_search(term)
+        if phone is not None or (term.isdigit() and len(term) >= 6):
+            found = queryset.filter(Q(from_phone=phone or term) | Q(msgid=term))
+            return found, False
+        return super().get_search_results(request, queryset, search_term)
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         if lookup == "message__id__exact":

@@ -30,6 +30,8 @@ from django_smsgo.services.states.recipient import Observation
 logger = logging.getLogger(__name__)
 
 STATUS_LENGTH = DeliveryReport._meta.get_field("statusstr").max_length or 32
+#: Answers whose changes are written in one transaction (and whose pairs are read by one query).
+ANSWERS_PER_WRITE = 10
 
 
 @dataclass
@@ -70,8 +72,10 @@ def poll_delivery_status(
     ``POLL_BATCH_SIZE`` pairs, each pair once. Whatever shape the answer has
     (a row per pair, a row per msgid occurrence, repeats, rows for numbers not
     asked about), each pair is taken once, and only when it tells something
-    new; the changes of one answer are written together
-    (:func:`~django_smsgo.services.states.recipient.apply_observations`).
+    new; the changes of every :data:`ANSWERS_PER_WRITE` answers are written
+    together, in one transaction
+    (:func:`~django_smsgo.services.states.recipient.apply_observations`), and
+    whatever was read before an error is written too.
     Recipients older than ``POLL_MAX_AGE`` seconds are marked failed first. A
     gateway or transport error ends the run (it is reported in
     ``PollResult.error``): the next run asks again.
@@ -84,6 +88,7 @@ def poll_delivery_status(
     backend = backend or get_backend()
     touched: set[int] = set()
     only = None if message_ids is None else list(message_ids)
+    observed: list[Observation] = []
     for chunk in _pending_chunks(now - timedelta(seconds=float(age)), now, size, only):
         pairs = [(p.msgid, p.phone) for p in chunk]
         try:
@@ -94,24 +99,33 @@ def poll_delivery_status(
             break
         result.requests += 1
         result.asked += len(pairs)
-        reports = recipient_state.apply_observations(
-            news(chunk, answers), source=DeliveryReport.Source.POLL, now=timezone.now()
-        )
-        for report in reports:
-            if report.outcome == DeliveryReport.Outcome.APPLIED:
-                result.changed += 1
-                touched.add(report.recipient.message_id)  # type: ignore[union-attr]
-                announce(report)
-            elif report.outcome == DeliveryReport.Outcome.CONFLICT:
-                logger.warning(
-                    "Conflicting final state for msgid %s number %s: %s; the first one stays.",
-                    report.msgid,
-                    report.phone,
-                    report.statusstr,
-                )
+        observed += news(chunk, answers)
+        if result.requests % ANSWERS_PER_WRITE == 0:
+            _write(observed, result, touched)
+            observed = []
+    _write(observed, result, touched)
     for message in Message.objects.filter(pk__in=touched):
         settle(message)
     return result
+
+
+def _write(observed: list[Observation], result: PollResult, touched: set[int]) -> None:
+    """Store the observations of the answers read so far and announce the changes."""
+    reports = recipient_state.apply_observations(
+        observed, source=DeliveryReport.Source.POLL, now=timezone.now()
+    )
+    for report in reports:
+        if report.outcome == DeliveryReport.Outcome.APPLIED:
+            result.changed += 1
+            touched.add(report.recipient.message_id)  # type: ignore[union-attr]
+            announce(report)
+        elif report.outcome == DeliveryReport.Outcome.CONFLICT:
+            logger.warning(
+                "Conflicting final state for msgid %s number %s: %s; the first one stays.",
+                report.msgid,
+                report.phone,
+                report.statusstr,
+            )
 
 
 def news(chunk: list[_Pending], answers: Iterable[DeliveryStatus]) -> list[Observation]:
@@ -181,18 +195,20 @@ def _pending_chunks(
         base = base.filter(message_id__in=message_ids)
     last = 0
     while True:
+        # Several requests' pairs a query: one round trip for ANSWERS_PER_WRITE requests.
         rows = list(
             base.filter(pk__gt=last).values_list(
                 "pk", "message_id", "batch_id", "batch__msgid", "phone", "gateway_status", "status"
-            )[:size]
+            )[: size * ANSWERS_PER_WRITE]
         )
         if not rows:
             return
         last = rows[-1][0]
-        yield [
-            _Pending(pk, mid, bid, msgid, phone, known, status == Recipient.Status.UNCERTAIN)
-            for pk, mid, bid, msgid, phone, known, status in rows
-        ]
+        for start in range(0, len(rows), size):
+            yield [
+                _Pending(pk, mid, bid, msgid, phone, known, status == Recipient.Status.UNCERTAIN)
+                for pk, mid, bid, msgid, phone, known, status in rows[start : start + size]
+            ]
 
 
 def give_up_stale(now: datetime | None = None) -> int:

@@ -172,3 +172,41 @@ def test_a_refused_row_is_not_taken_for_a_state(
     recipient = message.recipients.get()
     assert recipient.gateway_status == ""
     assert DeliveryReport.objects.filter(source=DeliveryReport.Source.POLL).count() == 0
+
+
+def test_the_answers_of_a_run_are_written_together(gateway: Simulator, configure: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    configure(POLL_BATCH_SIZE=20)
+    send_sms([f"0912{n:06d}" for n in range(45)], "Hi")
+    with CaptureQueriesContext(connection) as captured:
+        result = poll_delivery_status(min_age=0)
+    assert (result.requests, result.changed) == (3, 45)
+    inserts = [q for q in captured.captured_queries if "INSERT" in q["sql"]]
+    assert len(inserts) == 1  # three answers, one transaction of reports
+    assert Recipient.objects.filter(status=Recipient.Status.DELIVERED).count() == 45
+
+
+def test_what_was_read_before_an_error_is_written(gateway: Simulator, configure: Any) -> None:
+    from django_smsgo.backends import get_backend
+
+    real = get_backend()
+
+    class FailingAfterFirst:
+        """The real backend; after its first answer the simulator fails the next request."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def query_bulk(self, pairs: Any) -> Any:
+            answers = real.query_bulk(pairs)
+            gateway.fault("http500", endpoint="queryBulk.asp", count=1)
+            return answers
+
+    configure(POLL_BATCH_SIZE=2)
+    send_sms([f"0912{n:06d}" for n in range(6)], "Hi")
+    result = poll_delivery_status(min_age=0, backend=FailingAfterFirst())  # type: ignore[arg-type]
+    assert "HTTP 500" in result.error
+    assert (result.requests, result.changed) == (1, 2)
+    assert Recipient.objects.filter(status=Recipient.Status.DELIVERED).count() == 2

@@ -19,6 +19,7 @@ one-statement path, so the two paths cannot drift apart.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -241,7 +242,8 @@ def apply_observations(
     """Apply observations to their recipients and log each, set-based, in one transaction.
 
     The recipients are locked together; the changed ones are written by one
-    ``UPDATE`` and the reports by one ``INSERT``. Returns the stored reports,
+    ``UPDATE`` per set of new values (one for a whole answer of ``DELIVRD``
+    rows of one batch) and the reports by one ``INSERT``. Returns the stored reports,
     each with its outcome (by :data:`REPORT_RULES`, as for a callback).
     """
     chosen = list(observations)
@@ -274,6 +276,27 @@ def apply_observations(
                     raw=dict(observation.raw),
                 )
             )
-        Recipient.objects.bulk_update(list(changed.values()), REPORT_FIELDS)
+        _write_changed(changed.values())
         DeliveryReport.objects.bulk_create(reports)
     return reports
+
+
+def _write_changed(rows: Iterable[Recipient]) -> None:
+    """Write the report fields of ``rows``: one ``UPDATE`` per distinct set of values.
+
+    The rows of one answer mostly take the same values (one state, one
+    moment), so this is one short statement where ``bulk_update`` would build
+    a ``CASE`` per row and column (most of a polling run's time).
+    """
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    values: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        new = {name: getattr(row, name) for name in REPORT_FIELDS}
+        key = tuple(
+            json.dumps(value, sort_keys=True, default=str) if isinstance(value, dict) else value
+            for value in new.values()
+        )
+        groups.setdefault(key, []).append(row.pk)
+        values.setdefault(key, new)
+    for key, ids in groups.items():
+        Recipient.objects.filter(pk__in=ids).update(**values[key])
