@@ -111,24 +111,48 @@ def eager(celery_app: Any) -> Iterator[None]:
 
 
 class WorkerProcess:
-    """``celery worker`` in its own process group (so SIGKILL takes its pool too)."""
+    """``celery worker`` in its own process group (so SIGKILL takes its pool too).
 
-    def __init__(self, smsgo: dict[str, Any], name: str, concurrency: int = 1) -> None:
+    Its output (log level INFO: every task and its result, every warning and
+    error) goes to ``self.log``, which the scenarios scan for secrets.
+    ``celery`` holds extra ``CELERY_*`` settings (e.g. broker transport options),
+    ``env`` extra environment (e.g. another ``CELERY_BROKER_URL``).
+    """
+
+    def __init__(
+        self,
+        smsgo: dict[str, Any],
+        name: str,
+        concurrency: int = 1,
+        *,
+        log: Path,
+        celery: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        wait: bool = True,
+    ) -> None:
         url = current_database_url()
         self.name = name
-        self.process = subprocess.Popen(
-            worker_command(name, concurrency=concurrency, loglevel="ERROR"),
-            env={
-                **os.environ,
-                "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
-                "DATABASE_URL": url,
-                "RELIABILITY_SMSGO": json.dumps(smsgo),
-                "PYTHONPATH": str(REPO),
-            },
-            cwd=REPO,
-            start_new_session=True,
-        )
-        self.wait_ready()
+        self.log = log
+        self.env = env or {}
+        with log.open("ab") as output:
+            self.process = subprocess.Popen(
+                worker_command(name, concurrency=concurrency, loglevel="INFO"),
+                env={
+                    **os.environ,
+                    "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
+                    "DATABASE_URL": url,
+                    "RELIABILITY_SMSGO": json.dumps(smsgo),
+                    "RELIABILITY_CELERY": json.dumps(celery or {}),
+                    "PYTHONPATH": str(REPO),
+                    **self.env,
+                },
+                cwd=REPO,
+                start_new_session=True,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        if wait:
+            self.wait_ready()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         from tests.celery_app import app
@@ -136,11 +160,23 @@ class WorkerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"worker {self.name} exited at start-up")
+                raise RuntimeError(f"worker {self.name} exited at start-up: see {self.log}")
             replies = app.control.ping(timeout=0.5)
             if any(self.name in name for reply in replies for name in reply):
                 return
         raise RuntimeError(f"worker {self.name} did not answer within {timeout} s")
+
+    def pool_children(self) -> list[int]:
+        """The pids of the worker's pool processes (the children of its main process)."""
+        try:
+            path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+            return [int(pid) for pid in path.read_text().split()]
+        except OSError:
+            return []
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool processes: no clean-up, no acknowledgement."""
@@ -158,18 +194,49 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def start_worker(celery_app: Any) -> Iterator[Callable[..., WorkerProcess]]:
-    """``start_worker(smsgo_settings, name=..., concurrency=...)``; all stopped after the test."""
+def worker_logs(tmp_path: Path) -> Path:
+    """The folder the test's workers write their output to."""
+    folder = tmp_path / "worker-logs"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def start_worker(celery_app: Any, worker_logs: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """``start_worker(smsgo_settings, name=..., concurrency=...)``; all stopped after the test.
+
+    The keyword arguments ``celery``, ``env`` and ``wait`` go to :class:`WorkerProcess`.
+    """
     started: list[WorkerProcess] = []
 
-    def start(smsgo: dict[str, Any], name: str = "w1", concurrency: int = 1) -> WorkerProcess:
-        worker = WorkerProcess(smsgo, name, concurrency)
+    def start(
+        smsgo: dict[str, Any], name: str = "w1", concurrency: int = 1, **options: Any
+    ) -> WorkerProcess:
+        worker = WorkerProcess(smsgo, name, concurrency, log=worker_logs / f"{name}.log", **options)
         started.append(worker)
         return worker
 
     yield start
     for worker in started:
         worker.stop()
+
+
+def secret_forms(secret: str) -> set[str]:
+    """``secret`` as it may appear in a log: as is, URL-encoded (both ways), repr-escaped."""
+    from urllib.parse import quote, quote_plus
+
+    return {secret, quote(secret, safe=""), quote_plus(secret), repr(secret)[1:-1]}
+
+
+def count_secrets(texts: list[str], secrets: list[str]) -> int:
+    """How many times any form of any of ``secrets`` occurs in ``texts``."""
+    forms = {form for secret in secrets if secret for form in secret_forms(secret)}
+    return sum(text.count(form) for text in texts for form in forms)
+
+
+def worker_log_texts(folder: Path) -> list[str]:
+    """Everything the test's workers wrote."""
+    return [path.read_text(errors="replace") for path in sorted(folder.glob("*.log"))]
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
@@ -245,3 +312,21 @@ def _listening(port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def callback_tokens(batch_ids: list[int]) -> list[str]:
+    """The report and reply tokens of these batches, and the signing secret itself."""
+    from django_smsgo.conf import smsgo_settings
+    from django_smsgo.services.callback_urls import make_token
+
+    tokens = [make_token(kind, pk) for pk in batch_ids for kind in ("report", "reply")]
+    return [*tokens, str(smsgo_settings.CALLBACK_TOKEN)]
+
+
+def false_uncertain(uncertain_phones: list[str], reached: Any) -> int:
+    """Uncertain recipients no send request carrying them ever reached the gateway.
+
+    ``reached``: a container of the numbers that were in at least one send
+    request the gateway received (carried out or not).
+    """
+    return sum(1 for phone in uncertain_phones if phone not in reached)
