@@ -7,8 +7,11 @@ the run and written to ``test-artifacts/reliability-figures.json``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -180,7 +183,8 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool processes: no clean-up, no acknowledgement."""
-        os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
@@ -194,10 +198,16 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def worker_logs(tmp_path: Path) -> Path:
-    """The folder the test's workers write their output to."""
-    folder = tmp_path / "worker-logs"
-    folder.mkdir()
+def worker_logs(request: pytest.FixtureRequest) -> Path:
+    """The folder the test's workers write their output to (kept after the run).
+
+    Under ``test-artifacts/``, not pytest's temporary folders, which another
+    pytest run on the same machine may remove while the workers still write.
+    """
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)[:120]
+    folder = ARTIFACT.parent / "worker-logs" / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     return folder
 
 
@@ -260,12 +270,16 @@ def current_database_url() -> str:
     )
 
 
-@pytest.fixture
-def callback_server(transactional_db: None) -> Iterator[str]:
-    """The test project under gunicorn (2 processes x 4 threads) on loopback; yields its URL."""
+@contextlib.contextmanager
+def gunicorn(smsgo: dict[str, Any] | None = None, log: Path | None = None) -> Iterator[str]:
+    """The test project under gunicorn (2 processes x 4 threads) on loopback; yields its URL.
+
+    ``smsgo``: ``SMSGO`` keys for its processes; ``log``: where its output goes.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    output = log.open("ab") if log is not None else None
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
@@ -287,10 +301,13 @@ def callback_server(transactional_db: None) -> Iterator[str]:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
             "DATABASE_URL": current_database_url(),
+            "RELIABILITY_SMSGO": json.dumps(smsgo or {}),
             "PYTHONPATH": str(REPO),
         },
         cwd=REPO,
         start_new_session=True,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -304,6 +321,15 @@ def callback_server(transactional_db: None) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+        if output is not None:
+            output.close()
+
+
+@pytest.fixture
+def callback_server(transactional_db: None) -> Iterator[str]:
+    """The test project under gunicorn (2 processes x 4 threads) on loopback; yields its URL."""
+    with gunicorn() as url:
+        yield url
 
 
 def _listening(port: int) -> bool:

@@ -20,6 +20,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 for _name, _value in json.loads(os.environ.get("RELIABILITY_CELERY", "{}")).items():
     globals()[f"CELERY_{_name}"] = _value
 CELERY_TASK_ALWAYS_EAGER = False
+ROOT_URLCONF = "tests.reliability.urls"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Warnings and errors to stderr: the workers' output is kept and scanned for secrets.
 LOGGING = {
