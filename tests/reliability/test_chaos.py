@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -195,6 +196,8 @@ def private_broker(monkeypatch: pytest.MonkeyPatch, celery_app: Any) -> Iterator
 
     This process and the workers it starts use it (``CELERY_BROKER_URL``).
     """
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs the redis-server program (Debian package redis-server)")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
