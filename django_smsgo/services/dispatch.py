@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -158,36 +158,78 @@ def _send_all(
     answered: list[tuple[_InFlight, SendResult | Exception]] = []
     stopped_by: tuple[Batch, BatchOutcome] | None = None  # what ended the run
     last_claimed, more = 0, True
-    while True:
-        failing = any(isinstance(answer, Exception) for _, answer in answered)
-        while more and stopped_by is None and not failing and len(in_flight) < room:
-            if _expire_if_due(message):
-                more = False
+    try:
+        while True:
+            failing = any(isinstance(answer, Exception) for _, answer in answered)
+            while more and stopped_by is None and not failing and len(in_flight) < room:
+                if _expire_if_due(message):
+                    more = False
+                    break
+                claim = batch_state.claim(
+                    message, lease=lease, now=timezone.now(), after=last_claimed
+                )
+                if claim is None:
+                    more = False
+                    break
+                last_claimed = claim.last_id
+                started = _start(message, claim, backend, final_attempt=final_attempt)
+                if isinstance(started, _InFlight):
+                    in_flight.append(started)
+                elif _count(result, started):
+                    stopped_by = (claim.batch, started)
+            for flight, answer in answered:
+                outcome = _record(
+                    message, flight.claim, answer, backend, final_attempt=final_attempt
+                )
+                if _count(result, outcome) and stopped_by is None:
+                    stopped_by = (flight.claim.batch, outcome)
+            answered.clear()
+            if not in_flight:
+                if more and stopped_by is None:
+                    continue  # the answers recorded did not end the run: go on claiming
                 break
-            claim = batch_state.claim(message, lease=lease, now=timezone.now(), after=last_claimed)
-            if claim is None:
-                more = False
-                break
-            last_claimed = claim.last_id
-            started = _start(message, claim, backend, final_attempt=final_attempt)
-            if isinstance(started, _InFlight):
-                in_flight.append(started)
-            elif _count(result, started):
-                stopped_by = (claim.batch, started)
-        for flight, answer in answered:
-            outcome = _record(message, flight.claim, answer, backend, final_attempt=final_attempt)
-            if _count(result, outcome) and stopped_by is None:
-                stopped_by = (flight.claim.batch, outcome)
-        answered.clear()
-        if not in_flight:
-            if more and stopped_by is None:
-                continue  # the answers recorded did not end the run: go on claiming
-            break
-        flight = _next_answer(in_flight)
-        in_flight.remove(flight)
-        answered.append((flight, _read(flight.pending)))
+            flight = _next_answer(in_flight)
+            in_flight.remove(flight)
+            answered.append((flight, _read(flight.pending)))
+    except Exception:
+        # A database error, say: what is in flight was sent; read and record it.
+        _settle_in_flight(message, in_flight, answered, backend, final_attempt=final_attempt)
+        raise
     if stopped_by is not None and stopped_by[1] != BatchOutcome.ACCOUNT_FAILED:
         _after_failure(message, stopped_by[0], result, final_attempt=final_attempt)
+
+
+def _settle_in_flight(
+    message: Message,
+    in_flight: list[_InFlight],
+    answered: list[tuple[_InFlight, SendResult | Exception]],
+    backend: BaseBackend,
+    *,
+    final_attempt: bool,
+) -> None:
+    """A run that fails reads the requests it has in flight and records them if it can.
+
+    Reading gives each request's connection back to the client's pool (an
+    unread one stays taken for the life of the process, and later sends fail
+    with "all connections in use"). When the database connection died, the
+    answers are recorded on a new one; a batch that still cannot be recorded
+    keeps its claim, and the sweeper marks it uncertain when the lease ends.
+    """
+    pending = [*answered, *((flight, _read(flight.pending)) for flight in in_flight)]
+    in_flight.clear()
+    answered.clear()
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+    for flight, answer in pending:
+        try:
+            _record(message, flight.claim, answer, backend, final_attempt=final_attempt)
+        except Exception as exc:
+            logger.warning(
+                "Batch %s: its answer could not be recorded (%s); it stays claimed until "
+                "its lease runs out.",
+                flight.claim.batch.pk,
+                type(exc).__name__,
+            )
 
 
 def _count(result: DispatchResult, outcome: BatchOutcome) -> bool:

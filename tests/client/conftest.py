@@ -6,7 +6,7 @@
   connection without answering;
 * ``refused_url``: a loopback port with nothing listening;
 * ``tls_certificates`` / ``tls_server``: a real TLS server that misbehaves on
-  purpose (see :mod:`tests.client.tls_server`);
+  purpose (see :mod:`tests.tls_server`);
 * ``smsgo_simulator`` (the bundled simulator) in each of its answer modes: the
   document's exact forms (the default), valid JSON (``strict_json``) and the
   worked examples' stray spaces, so the client is shown to read every form.
@@ -18,7 +18,6 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from pytest_httpserver import HTTPServer
 
 from django_smsgo.client import SmsgoClient
 from django_smsgo.simulator import SimulatorConfig
-from tests.client.tls_server import Certificates, TlsServer, make_certificates
+from tests.tls_server import tls_certificates, tls_server  # noqa: F401 - fixtures
 
 USERNAME = "tester"
 #: Characters that change under URL encoding, to catch every encoded form in leaks.
@@ -255,29 +254,3 @@ def make_client() -> Iterator[Callable[..., SmsgoClient]]:
     yield build
     for client in clients:
         client.close()
-
-
-@pytest.fixture(scope="session")
-def tls_certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    """A test CA and server certificates, made with ``openssl`` once per session."""
-    return make_certificates(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def tls_server(tls_certificates: Certificates) -> Iterator[Callable[..., TlsServer]]:
-    """Start TLS servers: ``tls_server(behaviour, answer=b"...", cert="leaf")``."""
-    started: list[TlsServer] = []
-
-    def start(behaviour: str = "answer", answer: bytes = b"", cert: str = "leaf") -> TlsServer:
-        paths: dict[str, tuple[Path, Path]] = {
-            "leaf": (tls_certificates.leaf, tls_certificates.leaf_key),
-            "other_name": (tls_certificates.other_name, tls_certificates.other_name_key),
-            "foreign": (tls_certificates.foreign, tls_certificates.foreign_key),
-        }
-        server = TlsServer(*paths[cert], behaviour=behaviour, answer=answer)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.close()

@@ -7,8 +7,11 @@ the run and written to ``test-artifacts/reliability-figures.json``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -111,24 +114,48 @@ def eager(celery_app: Any) -> Iterator[None]:
 
 
 class WorkerProcess:
-    """``celery worker`` in its own process group (so SIGKILL takes its pool too)."""
+    """``celery worker`` in its own process group (so SIGKILL takes its pool too).
 
-    def __init__(self, smsgo: dict[str, Any], name: str, concurrency: int = 1) -> None:
+    Its output (log level INFO: every task and its result, every warning and
+    error) goes to ``self.log``, which the scenarios scan for secrets.
+    ``celery`` holds extra ``CELERY_*`` settings (e.g. broker transport options),
+    ``env`` extra environment (e.g. another ``CELERY_BROKER_URL``).
+    """
+
+    def __init__(
+        self,
+        smsgo: dict[str, Any],
+        name: str,
+        concurrency: int = 1,
+        *,
+        log: Path,
+        celery: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        wait: bool = True,
+    ) -> None:
         url = current_database_url()
         self.name = name
-        self.process = subprocess.Popen(
-            worker_command(name, concurrency=concurrency, loglevel="ERROR"),
-            env={
-                **os.environ,
-                "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
-                "DATABASE_URL": url,
-                "RELIABILITY_SMSGO": json.dumps(smsgo),
-                "PYTHONPATH": str(REPO),
-            },
-            cwd=REPO,
-            start_new_session=True,
-        )
-        self.wait_ready()
+        self.log = log
+        self.env = env or {}
+        with log.open("ab") as output:
+            self.process = subprocess.Popen(
+                worker_command(name, concurrency=concurrency, loglevel="INFO"),
+                env={
+                    **os.environ,
+                    "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
+                    "DATABASE_URL": url,
+                    "RELIABILITY_SMSGO": json.dumps(smsgo),
+                    "RELIABILITY_CELERY": json.dumps(celery or {}),
+                    "PYTHONPATH": str(REPO),
+                    **self.env,
+                },
+                cwd=REPO,
+                start_new_session=True,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        if wait:
+            self.wait_ready()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         from tests.celery_app import app
@@ -136,15 +163,28 @@ class WorkerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"worker {self.name} exited at start-up")
+                raise RuntimeError(f"worker {self.name} exited at start-up: see {self.log}")
             replies = app.control.ping(timeout=0.5)
             if any(self.name in name for reply in replies for name in reply):
                 return
         raise RuntimeError(f"worker {self.name} did not answer within {timeout} s")
 
+    def pool_children(self) -> list[int]:
+        """The pids of the worker's pool processes (the children of its main process)."""
+        try:
+            path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+            return [int(pid) for pid in path.read_text().split()]
+        except OSError:
+            return []
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
     def kill(self) -> None:
         """SIGKILL the worker and its pool processes: no clean-up, no acknowledgement."""
-        os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
@@ -158,18 +198,55 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def start_worker(celery_app: Any) -> Iterator[Callable[..., WorkerProcess]]:
-    """``start_worker(smsgo_settings, name=..., concurrency=...)``; all stopped after the test."""
+def worker_logs(request: pytest.FixtureRequest) -> Path:
+    """The folder the test's workers write their output to (kept after the run).
+
+    Under ``test-artifacts/``, not pytest's temporary folders, which another
+    pytest run on the same machine may remove while the workers still write.
+    """
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)[:120]
+    folder = ARTIFACT.parent / "worker-logs" / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture
+def start_worker(celery_app: Any, worker_logs: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """``start_worker(smsgo_settings, name=..., concurrency=...)``; all stopped after the test.
+
+    The keyword arguments ``celery``, ``env`` and ``wait`` go to :class:`WorkerProcess`.
+    """
     started: list[WorkerProcess] = []
 
-    def start(smsgo: dict[str, Any], name: str = "w1", concurrency: int = 1) -> WorkerProcess:
-        worker = WorkerProcess(smsgo, name, concurrency)
+    def start(
+        smsgo: dict[str, Any], name: str = "w1", concurrency: int = 1, **options: Any
+    ) -> WorkerProcess:
+        worker = WorkerProcess(smsgo, name, concurrency, log=worker_logs / f"{name}.log", **options)
         started.append(worker)
         return worker
 
     yield start
     for worker in started:
         worker.stop()
+
+
+def secret_forms(secret: str) -> set[str]:
+    """``secret`` as it may appear in a log: as is, URL-encoded (both ways), repr-escaped."""
+    from urllib.parse import quote, quote_plus
+
+    return {secret, quote(secret, safe=""), quote_plus(secret), repr(secret)[1:-1]}
+
+
+def count_secrets(texts: list[str], secrets: list[str]) -> int:
+    """How many times any form of any of ``secrets`` occurs in ``texts``."""
+    forms = {form for secret in secrets if secret for form in secret_forms(secret)}
+    return sum(text.count(form) for text in texts for form in forms)
+
+
+def worker_log_texts(folder: Path) -> list[str]:
+    """Everything the test's workers wrote."""
+    return [path.read_text(errors="replace") for path in sorted(folder.glob("*.log"))]
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
@@ -193,12 +270,16 @@ def current_database_url() -> str:
     )
 
 
-@pytest.fixture
-def callback_server(transactional_db: None) -> Iterator[str]:
-    """The test project under gunicorn (2 processes x 4 threads) on loopback; yields its URL."""
+@contextlib.contextmanager
+def gunicorn(smsgo: dict[str, Any] | None = None, log: Path | None = None) -> Iterator[str]:
+    """The test project under gunicorn (2 processes x 4 threads) on loopback; yields its URL.
+
+    ``smsgo``: ``SMSGO`` keys for its processes; ``log``: where its output goes.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    output = log.open("ab") if log is not None else None
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
@@ -220,10 +301,13 @@ def callback_server(transactional_db: None) -> Iterator[str]:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
             "DATABASE_URL": current_database_url(),
+            "RELIABILITY_SMSGO": json.dumps(smsgo or {}),
             "PYTHONPATH": str(REPO),
         },
         cwd=REPO,
         start_new_session=True,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -237,6 +321,15 @@ def callback_server(transactional_db: None) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+        if output is not None:
+            output.close()
+
+
+@pytest.fixture
+def callback_server(transactional_db: None) -> Iterator[str]:
+    """The test project under gunicorn (2 processes x 4 threads) on loopback; yields its URL."""
+    with gunicorn() as url:
+        yield url
 
 
 def _listening(port: int) -> bool:
@@ -245,3 +338,21 @@ def _listening(port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def callback_tokens(batch_ids: list[int]) -> list[str]:
+    """The report and reply tokens of these batches, and the signing secret itself."""
+    from django_smsgo.conf import smsgo_settings
+    from django_smsgo.services.callback_urls import make_token
+
+    tokens = [make_token(kind, pk) for pk in batch_ids for kind in ("report", "reply")]
+    return [*tokens, str(smsgo_settings.CALLBACK_TOKEN)]
+
+
+def false_uncertain(uncertain_phones: list[str], reached: Any) -> int:
+    """Uncertain recipients no send request carrying them ever reached the gateway.
+
+    ``reached``: a container of the numbers that were in at least one send
+    request the gateway received (carried out or not).
+    """
+    return sum(1 for phone in uncertain_phones if phone not in reached)

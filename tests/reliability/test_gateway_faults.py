@@ -12,7 +12,12 @@ from django_smsgo import send_sms
 from django_smsgo.models import Batch, Recipient
 from django_smsgo.services.polling import poll_delivery_status
 from django_smsgo.simulator.instance import Simulator
-from tests.reliability.conftest import wait_until
+from tests.reliability.conftest import (
+    count_secrets,
+    false_uncertain,
+    wait_until,
+    worker_log_texts,
+)
 from tests.reliability.test_workers import accepted_numbers, phones, worker_settings
 
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
@@ -153,3 +158,51 @@ def test_answers_lost_or_broken_leave_recipients_uncertain_never_resent(
     assert uncertain.count() == 100
     again = sends_per_number(gateway)
     assert all(again[n] == 1 for n in numbers), "polling made a number be sent again"
+
+
+def test_a_gateway_hanging_past_the_read_timeout_leaves_uncertain_never_resent(
+    smsgo_simulator: Simulator,
+    settings: Any,
+    start_worker: Callable[..., Any],
+    worker_logs: Any,
+    figures: Callable[..., None],
+) -> None:
+    # The gateway takes two sends and answers after 4 s; the worker reads for 1 s.
+    gateway = smsgo_simulator
+    smsgo = worker_settings(gateway, settings, READ_TIMEOUT=1.0)
+    gateway.fault("slow", "sendsms.aspx", count=2, seconds=4.0)  # a slow answer is carried out
+    start_worker(smsgo, name="hang")
+    numbers = phones(1_000, first=33_000_000)
+    message = send_sms(numbers, "reliability: gateway hangs", encoding="ASCII")
+    assert wait_until(dispatch_done(message), timeout=120)
+    # The simulator logs a request once it has answered it, 4 s after it came.
+    assert wait_until(lambda: len(sends_per_number(gateway)) >= len(numbers), timeout=30)
+
+    uncertain = list(
+        Recipient.objects.filter(message=message, status=Recipient.Status.UNCERTAIN).values_list(
+            "phone", flat=True
+        )
+    )
+    submitted = Recipient.objects.filter(message=message, status=Recipient.Status.SUBMITTED)
+    per_number = sends_per_number(gateway)
+    duplicates = gateway.duplicates()["extra_sends"]
+    secrets = count_secrets(worker_log_texts(worker_logs), [str(settings.SMSGO["PASSWORD"])])
+    figures(
+        "gateway hangs 4 s (read timeout 1 s) on 2 sends",
+        recipients=len(numbers),
+        acknowledged=submitted.count(),
+        uncertain=len(uncertain),
+        accepted_by_gateway=len(accepted_numbers(gateway)),
+        duplicates=duplicates,
+        resent=sum(1 for n in numbers if per_number[n] > 1),
+        lost=len(numbers) - submitted.count() - len(uncertain),
+        false_uncertain=false_uncertain(uncertain, per_number),
+        secrets=secrets,
+    )
+    assert len(uncertain) == 100  # whatever the gateway did, the app cannot know
+    assert submitted.count() == 900
+    assert all(per_number[n] == 1 for n in numbers), "a number was sent again"
+    assert len(accepted_numbers(gateway)) == 1_000
+    assert false_uncertain(uncertain, per_number) == 0
+    assert duplicates == 0
+    assert secrets == 0

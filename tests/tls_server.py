@@ -10,18 +10,34 @@ what no well-behaved server does: flip a byte of an encrypted record, send a
 fatal alert, reset the TCP connection, close without an answer, cut the
 answer short or stall. It counts the complete requests it has read; a
 request counted there is one the gateway could have carried out.
+
+With ``upstream`` (the base URL of a plain-HTTP gateway, the bundled
+simulator) it is a TLS front of that gateway: each request is passed on and
+carried out there *before* the misbehaviour, so a corrupted record or a reset
+comes after the gateway accepted the send, the case that must never be sent
+twice. ``faults`` limits the misbehaviour to that many requests to
+``fault_path``; every other request is answered with the gateway's answer.
+
+Shared by the client's TLS tests and the end-to-end ones of the reliability
+suite (``tls_certificates`` and ``tls_server`` are fixtures for both).
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import socket
 import ssl
 import struct
 import subprocess
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
 
 ANSWER_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n"
 
@@ -173,12 +189,25 @@ class TlsServer:
     """
 
     def __init__(
-        self, cert: Path, key: Path, behaviour: str = "answer", answer: bytes = b""
+        self,
+        cert: Path,
+        key: Path,
+        behaviour: str = "answer",
+        answer: bytes = b"",
+        *,
+        upstream: str | None = None,
+        faults: int | None = None,
+        fault_path: str = "",
     ) -> None:
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(cert, key)
         self.behaviour = behaviour
         self.answer = answer
+        self.upstream = urlsplit(upstream) if upstream else None
+        self.faults_left = faults
+        self.fault_path = fault_path
+        self.faulted: list[bytes] = []  # the requests that met the misbehaviour
+        self._lock = threading.Lock()
         self.requests: list[bytes] = []
         self.connections = 0
         self.handshake_errors: list[str] = []
@@ -211,7 +240,7 @@ class TlsServer:
     def _serve(self, sock: socket.socket) -> None:
         connection = _TlsConnection(sock, self.context)
         try:
-            if self.behaviour == "handshake-reset":
+            if self.behaviour == "handshake-reset" and self._use_fault(b""):
                 sock.recv(65536)  # the ClientHello
                 connection.reset()
                 return
@@ -222,7 +251,9 @@ class TlsServer:
                 connection.flush()
                 return
             while True:
-                self.requests.append(connection.read_request())
+                request = connection.read_request()
+                with self._lock:
+                    self.requests.append(request)
                 if not self._after_request(connection):
                     return
         except (_Closed, OSError):
@@ -231,10 +262,40 @@ class TlsServer:
             with contextlib.suppress(OSError):
                 sock.close()
 
+    def _pass_on(self, request: bytes) -> bytes:
+        """Carry ``request`` out at the upstream gateway; the body of its answer."""
+        assert self.upstream is not None
+        target = request.split(b" ", 2)[1].decode("ascii")
+        gateway = http.client.HTTPConnection(
+            self.upstream.hostname or "127.0.0.1", self.upstream.port, timeout=30
+        )
+        try:
+            gateway.request("GET", target)
+            return gateway.getresponse().read()
+        finally:
+            gateway.close()
+
+    def _misbehaves(self, request: bytes) -> bool:
+        """Whether this request meets the misbehaviour (uses up one of ``faults``)."""
+        if self.behaviour == "answer" or self.fault_path.encode() not in request.split(b"\r\n")[0]:
+            return False
+        return self._use_fault(request)
+
+    def _use_fault(self, request: bytes) -> bool:
+        with self._lock:
+            if self.faults_left is not None:
+                if self.faults_left <= 0:
+                    return False
+                self.faults_left -= 1
+            self.faulted.append(request)
+        return True
+
     def _after_request(self, connection: _TlsConnection) -> bool:
         """Act on one request; True to read another on the same connection."""
-        whole = ANSWER_HEAD % len(self.answer) + self.answer
-        behaviour = self.behaviour
+        request = self.requests[-1]
+        answer = self._pass_on(request) if self.upstream is not None else self.answer
+        whole = ANSWER_HEAD % len(answer) + answer
+        behaviour = self.behaviour if self._misbehaves(request) else "answer"
         if behaviour == "answer":
             connection.write(whole)
             return True
@@ -252,7 +313,7 @@ class TlsServer:
             connection.close_notify()
         elif behaviour == "half":
             head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n"
-            connection.write(head + self.answer[: len(self.answer) // 2])
+            connection.write(head + answer[: len(answer) // 2])
             connection.close_notify()
         elif behaviour == "stall":
             self._stopping.wait(30)
@@ -264,3 +325,31 @@ class TlsServer:
         self.sock.close()
         for thread in self._threads:
             thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def tls_certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A test CA and server certificates, made with ``openssl`` once per session."""
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def tls_server(tls_certificates: Certificates) -> Iterator[Callable[..., TlsServer]]:
+    """Start TLS servers: ``tls_server(behaviour, answer=b"...", cert="leaf", upstream=...)``."""
+    started: list[TlsServer] = []
+
+    def start(
+        behaviour: str = "answer", answer: bytes = b"", cert: str = "leaf", **options: Any
+    ) -> TlsServer:
+        paths: dict[str, tuple[Path, Path]] = {
+            "leaf": (tls_certificates.leaf, tls_certificates.leaf_key),
+            "other_name": (tls_certificates.other_name, tls_certificates.other_name_key),
+            "foreign": (tls_certificates.foreign, tls_certificates.foreign_key),
+        }
+        server = TlsServer(*paths[cert], behaviour=behaviour, answer=answer, **options)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()
