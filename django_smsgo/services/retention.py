@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.apps import apps
 from django.db import models, transaction
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
@@ -31,8 +30,6 @@ from django_smsgo.models import Batch, DeliveryReport, Message, Recipient, Reply
 #: What an anonymised number reads (the row's own id follows, keeping rows distinct).
 ANONYMISED_PREFIX = "#"
 DEFAULT_BATCH_SIZE = 500
-# Send counters are kept at least this long: a monthly budget needs its month.
-_COUNTER_KEEP = timedelta(days=32)
 
 
 @dataclass
@@ -93,7 +90,8 @@ def cleanup(
 Step = tuple[str, "models.QuerySet[Any]", Callable[["models.QuerySet[Any]"], object]]
 
 
-def _delete(queryset: models.QuerySet[Any]) -> None:
+def delete(queryset: models.QuerySet[Any]) -> None:
+    """A step's change that deletes the rows."""
     queryset.delete()
 
 
@@ -101,24 +99,24 @@ def _delete_steps(cutoff: datetime, now: datetime) -> list[Step]:
     messages = old_messages(cutoff, now).values("pk")
     steps: list[Step] = [
         # Leaves first, so deleting a parent never cascades over an unbounded set.
-        ("reports", DeliveryReport.objects.filter(recipient__message__in=messages), _delete),
-        ("replies", Reply.objects.filter(message__in=messages), _delete),
-        ("recipients", Recipient.objects.filter(message__in=messages), _delete),
-        ("batches", Batch.objects.filter(message__in=messages), _delete),
-        ("messages", old_messages(cutoff, now), _delete),
+        ("reports", DeliveryReport.objects.filter(recipient__message__in=messages), delete),
+        ("replies", Reply.objects.filter(message__in=messages), delete),
+        ("recipients", Recipient.objects.filter(message__in=messages), delete),
+        ("batches", Batch.objects.filter(message__in=messages), delete),
+        ("messages", old_messages(cutoff, now), delete),
         # Rows that never found their message.
         (
             "unmatched reports",
             DeliveryReport.objects.filter(recipient__isnull=True, received_at__lt=cutoff),
-            _delete,
+            delete,
         ),
         (
             "unmatched replies",
             Reply.objects.filter(message__isnull=True, received_at__lt=cutoff),
-            _delete,
+            delete,
         ),
     ]
-    return steps + _code_steps(cutoff, now, anonymise=False)
+    return steps + _registered_steps(cutoff, now, anonymise=False)
 
 
 def _anonymise_steps(cutoff: datetime, now: datetime) -> list[Step]:
@@ -156,26 +154,24 @@ def _anonymise_steps(cutoff: datetime, now: datetime) -> list[Step]:
             lambda qs: qs.update(body="", body_hash="", idempotency_key=None),
         ),
     ]
-    return steps + _code_steps(cutoff, now, anonymise=True)
+    return steps + _registered_steps(cutoff, now, anonymise=True)
 
 
-def _code_steps(cutoff: datetime, now: datetime, *, anonymise: bool) -> list[Step]:
-    """The code service's rows, when its app is installed."""
-    if not apps.is_installed("django_smsgo.codes"):
-        return []
-    from django_smsgo.codes.models import CodeCooldown, OneTimeCode, SendCounter
+#: More tables to clean, from apps built on this one (the one-time codes register
+#: theirs when they are installed), so this module never imports them.
+#: Each provider takes ``(cutoff, now, anonymise)`` and returns its steps.
+StepProvider = Callable[[datetime, datetime, bool], list[Step]]
+_providers: list[StepProvider] = []
 
-    codes = OneTimeCode.objects.filter(created_at__lt=cutoff)
-    counters = SendCounter.objects.filter(window_start__lt=min(cutoff, now - _COUNTER_KEEP))
-    return [
-        (
-            "codes",
-            codes.exclude(phone="") if anonymise else codes,
-            (lambda qs: qs.update(phone="")) if anonymise else _delete,
-        ),
-        ("code cooldowns", CodeCooldown.objects.filter(last_sent_at__lt=cutoff), _delete),
-        ("send counters", counters, _delete),
-    ]
+
+def register_steps(provider: StepProvider) -> None:
+    """Let :func:`cleanup` clean an app's own tables too (once per provider)."""
+    if provider not in _providers:
+        _providers.append(provider)
+
+
+def _registered_steps(cutoff: datetime, now: datetime, *, anonymise: bool) -> list[Step]:
+    return [step for provider in _providers for step in provider(cutoff, now, anonymise)]
 
 
 def _in_batches(

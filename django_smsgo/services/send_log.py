@@ -14,14 +14,13 @@ the code was sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Q, QuerySet, Value
 from django.db.models.fields import BooleanField
 from django.utils import timezone
 
@@ -62,9 +61,17 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=TAIPEI)
 
 
-def code_texts_installed() -> bool:
-    """Whether the one-time code app (whose texts are withheld) is installed."""
-    return apps.is_installed("django_smsgo.codes")
+#: Texts the log and its exports withhold, from apps built on this one (the
+#: one-time codes register theirs), so this module never imports them. Each
+#: provider returns an expression over a recipient row: is its text withheld?
+WithheldProvider = Callable[[], Any]
+_withheld: list[WithheldProvider] = []
+
+
+def register_withheld(provider: WithheldProvider) -> None:
+    """Withhold the texts ``provider``'s expression marks (once per provider)."""
+    if provider not in _withheld:
+        _withheld.append(provider)
 
 
 def recipients(log_filter: LogFilter) -> QuerySet[Recipient]:
@@ -100,12 +107,14 @@ def recipients(log_filter: LogFilter) -> QuerySet[Recipient]:
 
 
 def is_code_text() -> Any:
-    """An expression: is the recipient's text a one-time code's?"""
-    if not code_texts_installed():
+    """An expression: is the recipient's text one that readers withhold (a one-time code's)?"""
+    expressions = [provider() for provider in _withheld]
+    if not expressions:
         return Value(False, output_field=BooleanField())
-    from django_smsgo.codes.models import OneTimeCode
-
-    return Exists(OneTimeCode.objects.filter(message_id=OuterRef("message_id")))
+    withheld = expressions[0]
+    for expression in expressions[1:]:
+        withheld = withheld | expression
+    return withheld
 
 
 @dataclass
