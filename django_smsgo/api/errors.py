@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from rest_framework import status
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
+from rest_framework.response import Response
 
 from django_smsgo.exceptions import (
     EmptyBodyError,
@@ -20,11 +21,23 @@ from django_smsgo.exceptions import (
     MessageTooLongError,
     OptionNotAllowedError,
     ScheduleError,
+    SmsgoCancelSend,
+    SmsgoConfigurationError,
     SmsgoValidationError,
     TooManyNumbersError,
     UnencodableTextError,
 )
 from django_smsgo.services.carrier_rules.errors import CarrierRuleError, PointsBudgetError
+from django_smsgo.services.errors import DuplicateMessageError, InsufficientBalanceError
+
+#: What a send may refuse with; :func:`refused_send` answers each.
+SEND_REFUSALS = (
+    SmsgoValidationError,
+    DuplicateMessageError,
+    SmsgoCancelSend,
+    InsufficientBalanceError,
+    SmsgoConfigurationError,
+)
 
 # The rule of an error names the option it is about (in our words or the
 # gateway's parameter name); the first word found decides the request field.
@@ -114,3 +127,29 @@ def validation_error(error: SmsgoValidationError) -> ValidationError:
             }
         )
     return ValidationError({field_of(error): [str(error)]})
+
+
+def refused_send(error: Exception) -> Response:
+    """The answer to a send the core refused (one of :data:`SEND_REFUSALS`); nothing was stored.
+
+    400 for bad input, 409 for a duplicate or a send a hook cancelled, 402 for
+    the balance, 503 for settings that keep any SMS from going out.
+    """
+    if isinstance(error, SmsgoValidationError):
+        raise validation_error(error) from None
+    if isinstance(error, DuplicateMessageError):
+        return Response(
+            {"detail": str(error), "numbers": error.numbers}, status=status.HTTP_409_CONFLICT
+        )
+    if isinstance(error, SmsgoCancelSend):
+        return Response(
+            {"detail": error.reason, "cancelled": True}, status=status.HTTP_409_CONFLICT
+        )
+    if isinstance(error, InsufficientBalanceError):
+        return Response(
+            {"detail": str(error), "needed": error.needed, "balance": error.balance},
+            status=status.HTTP_402_PAYMENT_REQUIRED,
+        )
+    if isinstance(error, SmsgoConfigurationError):
+        raise Misconfigured({"detail": f"Not sent, nothing stored: {error}"}) from None
+    raise error

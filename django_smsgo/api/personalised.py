@@ -16,7 +16,11 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from django_smsgo.api.errors import Conflict, Misconfigured, validation_error
+from django_smsgo.api.errors import (
+    SEND_REFUSALS,
+    Conflict,
+    refused_send,
+)
 from django_smsgo.api.fields import StrictCharField
 from django_smsgo.api.schema import document
 from django_smsgo.api.serializers import (
@@ -26,12 +30,8 @@ from django_smsgo.api.serializers import (
 )
 from django_smsgo.exceptions import (
     InvalidNumberError,
-    SmsgoCancelSend,
-    SmsgoConfigurationError,
-    SmsgoValidationError,
 )
 from django_smsgo.models import Message
-from django_smsgo.services.errors import DuplicateMessageError, InsufficientBalanceError
 from django_smsgo.services.personalising import (
     MissingPlaceholderValueError,
     PlaceholderError,
@@ -154,23 +154,8 @@ class PersonalisedSendMixin:
             raise ValidationError(
                 {"recipients": [f"{value!r}: {reason}" for value, reason in exc.invalid]}
             ) from None
-        except SmsgoValidationError as exc:
-            raise validation_error(exc) from None
-        except DuplicateMessageError as exc:
-            return Response(
-                {"detail": str(exc), "numbers": exc.numbers}, status=status.HTTP_409_CONFLICT
-            )
-        except SmsgoCancelSend as exc:
-            return Response(
-                {"detail": exc.reason, "cancelled": True}, status=status.HTTP_409_CONFLICT
-            )
-        except InsufficientBalanceError as exc:
-            return Response(
-                {"detail": str(exc), "needed": exc.needed, "balance": exc.balance},
-                status=status.HTTP_402_PAYMENT_REQUIRED,
-            )
-        except SmsgoConfigurationError as exc:
-            raise Misconfigured({"detail": f"Not sent, nothing stored: {exc}"}) from None
+        except SEND_REFUSALS as exc:
+            return refused_send(exc)
         return self.answer(messages, status.HTTP_201_CREATED)
 
     def answer(self, messages: list[Message], status_code: int) -> Response:

@@ -20,10 +20,11 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from django_smsgo.api.errors import (
+    SEND_REFUSALS,
     Conflict,
     GatewayUnavailable,
     Misconfigured,
-    validation_error,
+    refused_send,
 )
 from django_smsgo.api.filters import MessageFilterBackend
 from django_smsgo.api.pagination import MessageCursorPagination, RecipientCursorPagination
@@ -44,10 +45,8 @@ from django_smsgo.api.serializers import (
 )
 from django_smsgo.api.throttling import SendRateThrottle
 from django_smsgo.exceptions import (
-    SmsgoCancelSend,
     SmsgoConfigurationError,
     SmsgoError,
-    SmsgoValidationError,
 )
 from django_smsgo.models import BalanceSnapshot, Message, Recipient
 from django_smsgo.services import sending
@@ -56,8 +55,6 @@ from django_smsgo.services.cancelling import cancel_message
 from django_smsgo.services.carrier_rules import shape_text
 from django_smsgo.services.errors import (
     CancelError,
-    DuplicateMessageError,
-    InsufficientBalanceError,
 )
 from django_smsgo.services.estimates import estimate
 
@@ -210,23 +207,8 @@ class MessageViewSet(
                 created_by=user,
                 **data,
             )
-        except SmsgoValidationError as exc:
-            raise validation_error(exc) from None
-        except DuplicateMessageError as exc:
-            return Response(
-                {"detail": str(exc), "numbers": exc.numbers}, status=status.HTTP_409_CONFLICT
-            )
-        except SmsgoCancelSend as exc:
-            return Response(
-                {"detail": exc.reason, "cancelled": True}, status=status.HTTP_409_CONFLICT
-            )
-        except InsufficientBalanceError as exc:
-            return Response(
-                {"detail": str(exc), "needed": exc.needed, "balance": exc.balance},
-                status=status.HTTP_402_PAYMENT_REQUIRED,
-            )
-        except SmsgoConfigurationError as exc:
-            raise Misconfigured({"detail": f"Not sent, nothing stored: {exc}"}) from None
+        except SEND_REFUSALS as exc:
+            return refused_send(exc)
         message = stored.message
         if not stored.created:
             # A concurrent request with this key stored it first: answer as for a repeat.
