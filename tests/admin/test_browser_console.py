@@ -7,9 +7,7 @@ bundled simulator, in English and Traditional Chinese where words matter.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -30,18 +28,8 @@ except ImportError:  # pragma: no cover - depends on the machine
 pytestmark = browser.pytestmark
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """Chromium, as ``test_browser`` launches it (the ORM between steps stays synchronous)."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        yield from browser._launch()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+# Chromium as the browser tests launch it (their fixture, shared).
+chromium = browser.chromium
 
 
 @pytest.fixture

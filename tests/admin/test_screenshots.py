@@ -9,9 +9,7 @@ error page cannot slip into the docs.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -34,17 +32,8 @@ SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "hei
 LOCALES = {"en": "en-US", "zh-Hant": "zh-TW"}
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        yield from browser._launch()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+# Chromium as the browser tests launch it (their fixture, shared).
+chromium = browser.chromium
 
 
 def save(page: Page, name: str, *, at: str = "") -> None:
