@@ -4,7 +4,11 @@ Each request follows three steps, and only the middle one talks to the gateway:
 
 1. **claim** (:func:`~django_smsgo.services.states.batch.claim`): up to 50
    unclaimed recipients become a ``Batch`` in state ``claimed``, with a lease,
-   and the numbers the request carries are read in the same transaction;
+   and the numbers the request carries are read in the same transaction.
+   Where rows lock (PostgreSQL), the next batch is claimed while the request
+   before it travels, in a transaction committed just before its own request
+   is written, or rolled back if the run stops first
+   (:mod:`~django_smsgo.services.claim_ahead`);
 2. **send**, outside any transaction;
 3. **record** what the gateway said, through the batch state machine:
 
@@ -50,7 +54,7 @@ from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import GatewayError, SmsgoValidationError, TransportError
 from django_smsgo.models import Batch, Message, Recipient
 from django_smsgo.reasons import Reason, cause_of
-from django_smsgo.services import balance
+from django_smsgo.services import balance, claim_ahead
 from django_smsgo.services.callback_urls import reply_url, report_url
 from django_smsgo.services.reports import apply_pending_reports, record_simulated
 from django_smsgo.services.states import batch as batch_state
@@ -133,12 +137,13 @@ def _send_all(
 ) -> None:
     """Claim, send and record batch after batch, ``DISPATCH_CONNECTIONS`` requests in flight.
 
-    While requests travel, the next batch is claimed and sent and the answers
-    already read are recorded: the connection and the database work side by
-    side. A batch is always claimed before its request is written and
-    recorded after its answer is read. Once a request surely failed or may
-    have reached the gateway, no new batch is started: the answers of those
-    in flight are recorded and the run ends.
+    While requests travel, the answers already read are recorded and the next
+    batch is claimed ahead: when an answer comes, the next request is written
+    at once, and the connection and the database work side by side. A batch
+    is always claimed (committed) before its request is written and recorded
+    after its answer is read. Once a request surely failed or may have reached
+    the gateway, no new batch is started: the batch claimed ahead is rolled
+    back, the answers of those in flight are recorded and the run ends.
     """
     if message.status == Message.Status.QUEUED:
         try:
@@ -157,26 +162,33 @@ def _send_all(
     in_flight: list[_InFlight] = []
     answered: list[tuple[_InFlight, SendResult | Exception]] = []
     stopped_by: tuple[Batch, BatchOutcome] | None = None  # what ended the run
-    last_claimed, more = 0, True
+    ahead = claim_ahead.ClaimAhead() if claim_ahead.supported() else None
+    last_sent, more = 0, True  # the run's claims continue above the last batch sent
+
+    def claim_next() -> batch_state.Claim | None:
+        return batch_state.claim(message, lease=lease, now=timezone.now(), after=last_sent)
+
     try:
         while True:
             failing = any(isinstance(answer, Exception) for _, answer in answered)
             while more and stopped_by is None and not failing and len(in_flight) < room:
-                if _expire_if_due(message):
-                    more = False
-                    break
-                claim = batch_state.claim(
-                    message, lease=lease, now=timezone.now(), after=last_claimed
-                )
+                claim = ahead.take() if ahead is not None and ahead.waiting else None
+                if claim is None:
+                    if _expire_if_due(message):
+                        more = False
+                        break
+                    claim = claim_next()
                 if claim is None:
                     more = False
                     break
-                last_claimed = claim.last_id
+                last_sent = claim.last_id
                 started = _start(message, claim, backend, final_attempt=final_attempt)
                 if isinstance(started, _InFlight):
                     in_flight.append(started)
                 elif _count(result, started):
                     stopped_by = (claim.batch, started)
+            if ahead is not None:
+                ahead.give_back()  # not on its way now: the run is stopping
             for flight, answer in answered:
                 outcome = _record(
                     message, flight.claim, answer, backend, final_attempt=final_attempt
@@ -188,15 +200,30 @@ def _send_all(
                 if more and stopped_by is None:
                     continue  # the answers recorded did not end the run: go on claiming
                 break
+            if ahead is not None and more and stopped_by is None:
+                # Claimed while the requests travel; sent as soon as one answers.
+                more = not _expire_if_due(message) and ahead.claim(claim_next) is not None
             flight = _next_answer(in_flight)
             in_flight.remove(flight)
             answered.append((flight, _read(flight.pending)))
     except Exception:
         # A database error, say: what is in flight was sent; read and record it.
+        _give_back_quietly(ahead)
         _settle_in_flight(message, in_flight, answered, backend, final_attempt=final_attempt)
         raise
     if stopped_by is not None and stopped_by[1] != BatchOutcome.ACCOUNT_FAILED:
         _after_failure(message, stopped_by[0], result, final_attempt=final_attempt)
+
+
+def _give_back_quietly(ahead: claim_ahead.ClaimAhead | None) -> None:
+    """Roll back a batch claimed ahead when the run fails (the database may be gone)."""
+    if ahead is None:
+        return
+    try:
+        ahead.give_back()
+    except Exception as exc:
+        # Its transaction dies with the connection: nothing was claimed.
+        logger.warning("The batch claimed ahead could not be rolled back: %s", type(exc).__name__)
 
 
 def _settle_in_flight(

@@ -61,12 +61,12 @@ def serialise(key: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
         raise RuntimeError("serialise() holds its lock until commit: call it inside atomic().")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(key)])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id(key)])
     else:
         take_write_lock(using=using)  # SQLite has one writer: that is the lock
 
 
-def _lock_id(key: str) -> int:
+def lock_id(key: str) -> int:
     """A signed 64-bit number for ``key`` (what ``pg_advisory_xact_lock`` takes)."""
     digest = hashlib.blake2b(f"django_smsgo:{key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)

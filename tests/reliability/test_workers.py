@@ -13,6 +13,7 @@ from django_smsgo.services.polling import poll_delivery_status
 from django_smsgo.services.sweeper import sweep
 from django_smsgo.simulator.instance import Simulator
 from django_smsgo.tasks import dispatch_message
+from tests.core.test_claim_ahead import open_claims
 from tests.reliability.conftest import wait_until
 
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
@@ -163,3 +164,58 @@ def test_four_workers_racing_on_500_messages(
     assert len(send_requests) == 500 * 2
     assert len(gateway_numbers) == sent == len(set(gateway_numbers))
     assert submitted == sent
+
+
+def test_a_worker_killed_with_a_batch_claimed_ahead_leaves_it_unclaimed(
+    smsgo_simulator: Simulator,
+    settings: Any,
+    start_worker: Callable[..., Any],
+    figures: Callable[..., None],
+) -> None:
+    gateway = smsgo_simulator
+    gateway.fault("slow", endpoint="sendsms.aspx", count=1, seconds=5.0)
+    smsgo = worker_settings(
+        gateway, settings, CLAIM_LEASE=2, ENQUEUE_SWEEP_AGE=1, DISPATCH_CONNECTIONS=1
+    )
+    first = start_worker(smsgo, name="killed-ahead")
+    numbers = phones(200, first=30_000_000)
+    message = send_sms(numbers, "reliability: killed with a claim ahead", encoding="ASCII")
+    # The first request waits five seconds at the gateway; the second batch
+    # is claimed meanwhile, its transaction open until that request leaves.
+    assert wait_until(lambda: open_claims() == 1, timeout=60, interval=0.02), (
+        "the run never claimed a batch ahead"
+    )
+    first.kill()
+    # The database rolled the open claim back with the session: one batch exists.
+    assert wait_until(lambda: open_claims() == 0, timeout=30)
+    batches = list(Batch.objects.filter(message=message).values_list("state", flat=True))
+    unclaimed = Recipient.objects.filter(message=message, batch__isnull=True).count()
+    assert batches == [Batch.State.CLAIMED]
+    assert unclaimed == 150
+
+    start_worker(smsgo, name="after-ahead")
+    queued = Recipient.objects.filter(message=message, status=Recipient.Status.QUEUED)
+
+    def swept_and_done() -> bool:
+        sweep()
+        return not queued.exists()
+
+    assert wait_until(swept_and_done, timeout=120, interval=0.5)
+    gateway.wait_for_callbacks()
+    by_status = {
+        status: Recipient.objects.filter(message=message, status=status).count()
+        for status in Recipient.Status.values
+    }
+    duplicates = gateway.duplicates()["extra_sends"]
+    figures(
+        "worker SIGKILLed with a batch claimed ahead",
+        sent=len(numbers),
+        uncertain=by_status["uncertain"],
+        submitted=by_status["submitted"] + by_status["delivered"],
+        duplicates=duplicates,
+    )
+    # Only the batch whose request was out is "perhaps sent"; the one claimed
+    # ahead went out later, once.
+    assert by_status["uncertain"] == 50
+    assert by_status["submitted"] + by_status["delivered"] + by_status["failed"] == 150
+    assert duplicates == 0

@@ -8,10 +8,10 @@ costs beside the gateway's own time:
   one this run claimed (``FOR UPDATE SKIP LOCKED``, in id order, so the index
   on (message, status, id) is read from where the run stands, however large
   the message), insert the batch, attach the recipients; the numbers come
-  back with it. Claims of one message take turns on the message's row: two
-  tasks racing on a message would otherwise pick alternate rows past each
-  other's locks and split 60 recipients into three or four requests instead
-  of two;
+  back with it. Claims of one message take turns (an advisory lock per
+  message, held until the claim commits): two tasks racing on a message would
+  otherwise pick alternate rows past each other's locks and split 60
+  recipients into three or four requests instead of two;
 * **record** an accepted request: the batch ``submitted`` (only from a state
   that may move there), its recipients ``submitted``, the message's points
   and heartbeat. (Reports that came before the answer are looked for after it,
@@ -33,6 +33,7 @@ from django.db import connection
 
 from django_smsgo.client import SendResult
 from django_smsgo.models import BATCH_TRANSITIONS, Batch, Message, Recipient
+from django_smsgo.services import locks
 from django_smsgo.services.states import prepared, sources_of
 
 B = Batch.State
@@ -59,6 +60,7 @@ def claim(
         "now": now,
         "lease": lease_expires_at,
         "params": "{}",
+        "turn": locks.lock_id(f"claim:{message_id}"),
     }
     rows = prepared.run(connection, _claim(), params, fetch="all")
     if not rows:
@@ -107,7 +109,6 @@ def _claim() -> prepared.Statement:
     r_batch, r_status = _column(Recipient, "batch"), _column(Recipient, "status")
     r_message = _column(Recipient, "message")
     b_id = _column(Batch, "id")
-    messages, m_id = _q(Message._meta.db_table), _column(Message, "id")
     # Every column of a new batch, with the value it starts with.
     start = {
         "message": "%(message)s::bigint",
@@ -124,10 +125,13 @@ def _claim() -> prepared.Statement:
     values = ", ".join(start.values())
     sql = f"""
         WITH turn AS MATERIALIZED (
-            -- Taken before the recipients are read (a one-time filter). A
-            -- claim that waited here skips the rows the one before it took:
-            -- their locked rows are re-checked against the newest version.
-            SELECT 1 FROM {messages} WHERE {m_id} = %(message)s::bigint FOR NO KEY UPDATE
+            -- Taken before the recipients are read (a one-time filter), held
+            -- until the claim commits. A claim that waited here skips the
+            -- rows the one before it took: their locked rows are re-checked
+            -- against the newest version. An advisory lock, not the message's
+            -- row: a claim made ahead stays open while a request travels, and
+            -- must not hold up the writes to the message meanwhile.
+            SELECT pg_advisory_xact_lock(%(turn)s::bigint)
         ),
         picked AS (
             SELECT {r_id}, {r_phone} FROM {recipients}
