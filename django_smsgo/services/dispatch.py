@@ -459,7 +459,8 @@ def record_submitted(
     """Store the accepted request, announce it, apply reports that came before the answer."""
     batch = claim.batch
     now = timezone.now()
-    if not batch_state.submit(batch, answer, now=now, recipient_ids=claim.recipient_ids):
+    submitted = batch_state.submit(batch, answer, now=now, recipient_ids=claim.recipient_ids)
+    if not submitted.recorded:
         logger.warning(
             "Batch %s was accepted but is no longer claimed; answer not applied.", batch.pk
         )
@@ -475,7 +476,8 @@ def record_submitted(
     )
     for status in backend.reports_after_send(batch.msgid):
         record_simulated(status, batch_id=batch.pk)
-    apply_pending_reports(batch)
+    if submitted.reports_wait:
+        apply_pending_reports(batch)
     return BatchOutcome.SUBMITTED
 
 

@@ -148,3 +148,35 @@ def test_the_claim_ahead_commits_only_when_taken() -> None:
     assert not ahead.waiting
     assert Batch.objects.filter(pk=taken.batch.pk, state=Batch.State.CLAIMED).exists()
     assert Recipient.objects.filter(batch=taken.batch.pk).count() == 50
+
+
+def test_a_record_whose_prepared_statement_went_missing_is_sent_again_plain(
+    gateway: Simulator, configure: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django_smsgo.services.states import batch_statements, prepared
+
+    configure(DISPATCH_CONNECTIONS=1)
+    message = queued(100)
+    lost: list[Any] = []
+    forgotten: list[Any] = []
+    real_prepare, real_forget = prepared.prepare_in_session, prepared.forget
+
+    def lose_it_once(conn: Any, cursor: Any, statement: Any) -> None:
+        real_prepare(conn, cursor, statement)
+        if statement is batch_statements._submit() and not lost:
+            lost.append(statement)
+            cursor.execute("DEALLOCATE ALL")  # what a pooler resetting the session does
+
+    def forget(conn: Any, statement: Any) -> None:
+        forgotten.append(statement)
+        real_forget(conn, statement)
+
+    monkeypatch.setattr(prepared, "prepare_in_session", lose_it_once)
+    monkeypatch.setattr(prepared, "forget", forget)
+    result = dispatch.dispatch_message(message.pk)
+    assert lost
+    assert forgotten == lost  # the record was sent again, plain
+    assert result.submitted == 2
+    assert Recipient.objects.filter(message=message, status="submitted").count() == 100
+    assert Message.objects.get(pk=message.pk).points_charged == 100  # recorded once each
+    assert len(send_requests(gateway)) == 2

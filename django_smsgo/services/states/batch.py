@@ -19,7 +19,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import F, Q, QuerySet
@@ -53,6 +53,13 @@ class Claim:
     def last_id(self) -> int:
         """The highest recipient id claimed: the next claim of the same run starts above it."""
         return max(self.recipient_ids, default=0)
+
+
+class Submitted(NamedTuple):
+    """What :func:`submit` did: ``recorded`` the answer; ``reports_wait``: apply pending ones."""
+
+    recorded: bool
+    reports_wait: bool
 
 
 def claim(
@@ -134,20 +141,21 @@ def submit(
     *,
     now: datetime,
     recipient_ids: tuple[int, ...] = (),
-) -> bool:
+) -> Submitted:
     """Record an accepted request: msgid and points stored, recipients ``submitted``.
 
-    Also from ``uncertain`` (a late answer). Returns False when the batch had
-    moved on (e.g. cancelled meanwhile): nothing is changed then. With the
+    Also from ``uncertain`` (a late answer). Not ``recorded`` when the batch
+    had moved on (e.g. cancelled meanwhile): nothing is changed then. With the
     batch's ``recipient_ids`` (from its claim), PostgreSQL records it in one
-    statement.
+    statement and says whether reports came before the answer.
     """
     if recipient_ids and batch_statements.supported():
-        if not batch_statements.submit(batch.pk, recipient_ids, answer, now=now):
-            return False
+        recorded, reports_wait = batch_statements.submit(batch.pk, recipient_ids, answer, now=now)
+        if not recorded:
+            return Submitted(recorded=False, reports_wait=False)
         batch.state, batch.msgid, batch.points = B.SUBMITTED, answer.msgid, answer.points
         batch.submitted_at = now
-        return True
+        return Submitted(recorded=True, reports_wait=reports_wait)
     with locks.writing():
         changed = Batch.objects.filter(
             Q(pk=batch.pk)
@@ -167,7 +175,7 @@ def submit(
             reason_params={},
         )
         if not changed:
-            return False
+            return Submitted(recorded=False, reports_wait=False)
         recipient.move(
             Recipient.objects.filter(batch=batch),
             R.SUBMITTED,
@@ -187,7 +195,7 @@ def submit(
             submitted_at=now
         )
     batch.refresh_from_db()
-    return True
+    return Submitted(recorded=True, reports_wait=True)  # not looked for here: the caller looks
 
 
 def refuse(

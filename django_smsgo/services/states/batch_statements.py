@@ -29,10 +29,10 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from django_smsgo.client import SendResult
-from django_smsgo.models import BATCH_TRANSITIONS, Batch, Message, Recipient
+from django_smsgo.models import BATCH_TRANSITIONS, Batch, DeliveryReport, Message, Recipient
 from django_smsgo.services import locks
 from django_smsgo.services.states import prepared, sources_of
 
@@ -71,8 +71,14 @@ def claim(
 
 def submit(
     batch_id: int, recipient_ids: Sequence[int], answer: SendResult, *, now: datetime
-) -> bool:
-    """Record an accepted request; False when the batch had moved on (nothing changed)."""
+) -> tuple[bool, bool]:
+    """Record an accepted request: whether it was recorded, and whether reports wait for it.
+
+    Not recorded (False): the batch had moved on, nothing changed. The look for
+    reports that came before the answer is a statement of its own, sent in the
+    same round trip (psycopg's pipeline): it runs once the record has its
+    batch row, so it sees a report whose callback held that row meanwhile.
+    """
     params: dict[str, Any] = {
         "batch": batch_id,
         "ids": list(recipient_ids),
@@ -84,8 +90,42 @@ def submit(
         "now": now,
         "params": "{}",
     }
-    (recorded,) = prepared.run(connection, _submit(), params, fetch="one")
-    return bool(recorded)
+    probe: dict[str, Any] = {"batch": batch_id, "msgid": answer.msgid}
+    connection.ensure_connection()
+    if connection.in_atomic_block or not _pipeline_supported():
+        (recorded,) = prepared.run(connection, _submit(), params, fetch="one")
+        return bool(recorded), _reports_wait(probe)
+    try:
+        with connection.connection.pipeline(), connection.cursor() as cursor:
+            prepared.prepare_in_session(connection, cursor, _submit())
+            cursor.execute(_submit().execute, params)
+            with connection.cursor() as look:
+                look.execute(_pending_reports(), probe)
+                (recorded,) = cursor.fetchone()
+                (waiting,) = look.fetchone()
+        return bool(recorded), bool(waiting)
+    except DatabaseError as exc:
+        if not prepared.lost(exc):
+            raise
+        # The session lost the prepared statement: nothing of the round trip
+        # was kept (one implicit transaction). Once more, one at a time.
+        prepared.forget(connection, _submit())
+        (recorded,) = prepared.run(connection, _submit(), params, fetch="one")
+        return bool(recorded), _reports_wait(probe)
+
+
+def _reports_wait(probe: dict[str, Any]) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(_pending_reports(), probe)
+        (waiting,) = cursor.fetchone()
+    return bool(waiting)
+
+
+@cache
+def _pipeline_supported() -> bool:
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
 
 
 def _q(name: str) -> str:
@@ -205,3 +245,18 @@ def _submit() -> prepared.Statement:
         SELECT count(*) FROM b
     """  # noqa: S608
     return prepared.Statement.of(sql, "submit")
+
+
+@cache
+def _pending_reports() -> str:
+    reports = _q(DeliveryReport._meta.db_table)
+    batch, msgid = _column(DeliveryReport, "batch"), _column(DeliveryReport, "msgid")
+    outcome = _column(DeliveryReport, "outcome")
+    return f"""
+        SELECT EXISTS (
+            SELECT 1 FROM {reports}
+            WHERE {outcome} = {_literal(DeliveryReport.Outcome.PENDING)}
+              AND ({batch} = %(batch)s::bigint
+                   OR ({batch} IS NULL AND {msgid} = %(msgid)s::text AND %(msgid)s::text <> ''))
+        )
+    """  # noqa: S608

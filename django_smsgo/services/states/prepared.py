@@ -100,12 +100,27 @@ def _execute(
 ) -> Any:
     with connection.cursor() as cursor:
         if prepare is not None:
-            names = _prepared.setdefault(connection.connection, set())
-            if prepare.name not in names:
-                cursor.execute(prepare.prepare)
-                names.add(prepare.name)
+            prepare_in_session(connection, cursor, prepare)
         cursor.execute(sql, params)
         return cursor.fetchone() if fetch == "one" else cursor.fetchall()
+
+
+def prepare_in_session(connection: BaseDatabaseWrapper, cursor: Any, statement: Statement) -> None:
+    """Prepare ``statement`` in the session unless it has it (for a caller that executes it)."""
+    names = _prepared.setdefault(connection.connection, set())
+    if statement.name not in names:
+        cursor.execute(statement.prepare)
+        names.add(statement.name)
+
+
+def lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says the session does not have a statement it was asked to execute."""
+    return _sqlstate(exc) == _UNKNOWN_STATEMENT
+
+
+def forget(connection: BaseDatabaseWrapper, statement: Statement) -> None:
+    """Note that the session no longer has ``statement`` (prepared again on its next use)."""
+    _prepared.setdefault(connection.connection, set()).discard(statement.name)
 
 
 def _sqlstate(exc: BaseException) -> str | None:
