@@ -123,8 +123,11 @@ def _reports_wait(probe: dict[str, Any]) -> bool:
 
 @cache
 def _pipeline_supported() -> bool:
-    import psycopg
-
+    """psycopg 3 on a libpq with pipeline mode (psycopg2 sends one statement after the other)."""
+    try:
+        import psycopg
+    except ImportError:
+        return False
     return bool(psycopg.Pipeline.is_supported())
 
 
