@@ -40,6 +40,9 @@ from django_smsgo.models import Batch, DeliveryReport, Message, Recipient, Reply
 from django_smsgo.services.wording import encoding_words, source_words, status_words
 
 RECIPIENTS_PER_PAGE = 50
+
+#: Each status's label (lazy: translated when shown).
+STATUS_LABELS = dict(Message.Status.choices)
 HISTORY_SHOWN = 20
 
 
@@ -208,10 +211,12 @@ class MessageAdmin(
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, message: Message) -> str:
+        # Not get_status_display(): it hashes every choice's lazy label (a
+        # translation each) to find one, nine translations per row.
         return format_html(
             '<span class="smsgo-badge smsgo-status-{}">{}</span>',
             message.status,
-            message.get_status_display(),
+            STATUS_LABELS.get(message.status, message.status),
         )
 
     @admin.display(description=_("delivery"))

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from django_smsgo.admin.counting import BoundedCountMixin
 from django_smsgo.client.statuses import FINAL_STATE_DESCRIPTIONS
 from django_smsgo.models import BalanceSnapshot, DeliveryReport, Reply, Suppression
 from django_smsgo.services.suppression import phone_variants
@@ -64,7 +65,7 @@ class GatewayStateFilter(admin.SimpleListFilter):
         return queryset.filter(statusstr=value) if value else queryset
 
 
-class DeliveryReportAdmin(ReadOnlyAdmin):
+class DeliveryReportAdmin(BoundedCountMixin, ReadOnlyAdmin):
     """Every status observation, as it arrived (callback or status query)."""
 
     list_display = [
@@ -128,7 +129,7 @@ class DeliveryReportAdmin(ReadOnlyAdmin):
         return message_link(report.recipient.message_id if report.recipient else None)
 
 
-class ReplyAdmin(ReadOnlyAdmin):
+class ReplyAdmin(BoundedCountMixin, ReadOnlyAdmin):
     """The receivers' answers forwarded by the gateway."""
 
     list_display = ["received_at", "from_phone", "body", "is_opt_out", "message_link"]
