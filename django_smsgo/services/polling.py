@@ -56,7 +56,6 @@ class PollResult:
 @dataclass(frozen=True)
 class _Pending:
     recipient_id: int
-    message_id: int
     batch_id: int
     msgid: str
     phone: str
@@ -289,24 +288,27 @@ def _pending_groups(
     if message_ids is not None:
         base = base.filter(message_id__in=message_ids)
     per_group = size * ANSWERS_PER_WRITE
+    per_read = per_group * WRITES_PER_READ
     last = 0
     while True:
         # Each query reads every pending recipient, whatever its limit: few large ones.
         rows = list(
             base.filter(pk__gt=last).values_list(
-                "pk", "message_id", "batch_id", "batch__msgid", "phone", "gateway_status", "status"
-            )[: per_group * WRITES_PER_READ]
+                "pk", "batch_id", "batch__msgid", "phone", "gateway_status", "status"
+            )[:per_read]
         )
         if not rows:
             return
         last = rows[-1][0]
         pending = [
-            _Pending(pk, mid, bid, msgid, phone, known, status == Recipient.Status.UNCERTAIN)
-            for pk, mid, bid, msgid, phone, known, status in rows
+            _Pending(pk, bid, msgid, phone, known, status == Recipient.Status.UNCERTAIN)
+            for pk, bid, msgid, phone, known, status in rows
         ]
         for start in range(0, len(pending), per_group):
             group = pending[start : start + per_group]
             yield [group[at : at + size] for at in range(0, len(group), size)]
+        if len(rows) < per_read:
+            return  # that was the rest
 
 
 def give_up_stale(now: datetime | None = None) -> int:
