@@ -84,7 +84,11 @@ class BaseBackend:
         return Answered(self.send, request)
 
     def query_bulk(self, pairs: Iterable[tuple[str, str]]) -> list[DeliveryStatus]:
-        """Ask the status of each (msgid, number) pair."""
+        """Ask the status of each (msgid, number) pair.
+
+        Polling calls it from a thread of its own, one call at a time: it must
+        not rely on the calling thread (its database connection, thread-locals).
+        """
         raise NotImplementedError
 
     def balance(self) -> int:

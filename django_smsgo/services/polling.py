@@ -10,10 +10,14 @@ recipient still not final after ``POLL_MAX_AGE`` seconds is given up on.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q
 from django.utils import timezone
 
@@ -23,15 +27,19 @@ from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import GatewayError, TransportError
 from django_smsgo.models import DeliveryReport, Message, Recipient
 from django_smsgo.services.reports import announce
+from django_smsgo.services.states import observation_statement
 from django_smsgo.services.states import recipient as recipient_state
 from django_smsgo.services.states.message import settle
 from django_smsgo.services.states.recipient import Observation
+from django_smsgo.signals import delivery_report_received
 
 logger = logging.getLogger(__name__)
 
 STATUS_LENGTH = DeliveryReport._meta.get_field("statusstr").max_length or 32
-#: Answers whose changes are written in one transaction (and whose pairs are read by one query).
+#: Answers whose changes are written together (one statement on PostgreSQL).
 ANSWERS_PER_WRITE = 10
+#: Writes whose pairs are read by one query.
+WRITES_PER_READ = 10
 
 
 @dataclass
@@ -48,7 +56,6 @@ class PollResult:
 @dataclass(frozen=True)
 class _Pending:
     recipient_id: int
-    message_id: int
     batch_id: int
     msgid: str
     phone: str
@@ -73,12 +80,14 @@ def poll_delivery_status(
     (a row per pair, a row per msgid occurrence, repeats, rows for numbers not
     asked about), each pair is taken once, and only when it tells something
     new; the changes of every :data:`ANSWERS_PER_WRITE` answers are written
-    together, in one transaction
-    (:func:`~django_smsgo.services.states.recipient.apply_observations`), and
-    whatever was read before an error is written too.
+    together (:func:`_write`: one statement on PostgreSQL, one transaction
+    elsewhere), and whatever was read before an error is written too. The
+    next answers are asked from a thread of its own while the last ones are
+    written: ``backend.query_bulk`` must not rely on the calling thread (its
+    database connection, thread-locals); it is never called twice at once.
     Recipients older than ``POLL_MAX_AGE`` seconds are marked failed first. A
     gateway or transport error ends the run (it is reported in
-    ``PollResult.error``): the next run asks again.
+    ``PollResult.error``; no request follows it): the next run asks again.
     """
     result = PollResult()
     now = timezone.now()
@@ -88,44 +97,126 @@ def poll_delivery_status(
     backend = backend or get_backend()
     touched: set[int] = set()
     only = None if message_ids is None else list(message_ids)
-    observed: list[Observation] = []
-    for chunk in _pending_chunks(now - timedelta(seconds=float(age)), now, size, only):
-        pairs = [(p.msgid, p.phone) for p in chunk]
-        try:
-            answers = backend.query_bulk(pairs)
-        except (GatewayError, TransportError) as exc:
-            result.error = str(exc)
-            logger.warning("Status polling stopped: %s", exc)
-            break
-        result.requests += 1
-        result.asked += len(pairs)
-        observed += news(chunk, answers)
-        if result.requests % ANSWERS_PER_WRITE == 0:
-            _write(observed, result, touched)
-            observed = []
-    _write(observed, result, touched)
+    groups = _pending_groups(now - timedelta(seconds=float(age)), now, size, only)
+    for asked in _ask(backend, groups):
+        result.requests += asked.requests
+        result.asked += asked.asked
+        _write(asked.observations, result, touched)
+        result.error = asked.error
     for message in Message.objects.filter(pk__in=touched):
         settle(message)
     return result
 
 
+@dataclass
+class _Asked:
+    """What the requests of one group of chunks told."""
+
+    requests: int = 0
+    asked: int = 0
+    observations: list[Observation] = field(default_factory=list)
+    error: str = ""
+
+
+def _ask(backend: BaseBackend, groups: Iterator[list[list[_Pending]]]) -> Iterator[_Asked]:
+    """Each group's news, in order; the next group is asked while the caller writes this one.
+
+    The requests go out from one thread of their own, a group after the other,
+    so the gateway's answers and the database's work overlap; that thread
+    touches no database. A gateway or transport error ends the asking: no
+    request follows it, and the group it ended comes with what was read before.
+    """
+    stopped = threading.Event()
+
+    def ask(group: list[list[_Pending]]) -> _Asked:
+        asked = _Asked()
+        for chunk in group:
+            if stopped.is_set():
+                break
+            try:
+                answers = backend.query_bulk([(p.msgid, p.phone) for p in chunk])
+            except (GatewayError, TransportError) as exc:
+                logger.warning("Status polling stopped: %s", exc)
+                asked.error = str(exc)
+                stopped.set()
+                break
+            asked.requests += 1
+            asked.asked += len(chunk)
+            asked.observations += news(chunk, answers)
+        return asked
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smsgo-poll") as asking:
+        ahead: deque[Future[_Asked]] = deque()
+        try:
+            for group in groups:
+                ahead.append(asking.submit(ask, group))
+                if len(ahead) > 1:
+                    done = ahead.popleft().result()
+                    yield done
+                    if done.error:
+                        return
+            while ahead:
+                done = ahead.popleft().result()
+                yield done
+                if done.error:
+                    return
+        finally:
+            stopped.set()  # no more requests once the caller is done (an error, a failed write)
+
+
 def _write(observed: list[Observation], result: PollResult, touched: set[int]) -> None:
-    """Store the observations of the answers read so far and announce the changes."""
+    """Store the observations of the answers read so far and announce the changes.
+
+    On PostgreSQL one statement stores them
+    (:mod:`~django_smsgo.services.states.observation_statement`); what it
+    leaves, and everything on other databases, takes the general path.
+    """
+    now = timezone.now()
+    if observation_statement.supports(DEFAULT_DB_ALIAS):
+        logged, observed = observation_statement.record(
+            observed, alias=DEFAULT_DB_ALIAS, source=DeliveryReport.Source.POLL, now=now
+        )
+        for entry in logged:
+            _count(entry.outcome, entry.message_id, entry.observation, result, touched)
+        _announce_stored(
+            [e.report_id for e in logged if e.outcome == DeliveryReport.Outcome.APPLIED]
+        )
     reports = recipient_state.apply_observations(
-        observed, source=DeliveryReport.Source.POLL, now=timezone.now()
+        observed, source=DeliveryReport.Source.POLL, now=now
     )
     for report in reports:
+        _count(report.outcome, report.recipient.message_id, report, result, touched)  # type: ignore[union-attr]
         if report.outcome == DeliveryReport.Outcome.APPLIED:
-            result.changed += 1
-            touched.add(report.recipient.message_id)  # type: ignore[union-attr]
             announce(report)
-        elif report.outcome == DeliveryReport.Outcome.CONFLICT:
-            logger.warning(
-                "Conflicting final state for msgid %s number %s: %s; the first one stays.",
-                report.msgid,
-                report.phone,
-                report.statusstr,
-            )
+
+
+def _count(
+    outcome: str,
+    message_id: int,
+    what: Observation | DeliveryReport,
+    result: PollResult,
+    touched: set[int],
+) -> None:
+    """Count an applied observation (its message is settled at the end); log a conflict."""
+    if outcome == DeliveryReport.Outcome.APPLIED:
+        result.changed += 1
+        touched.add(message_id)
+    elif outcome == DeliveryReport.Outcome.CONFLICT:
+        logger.warning(
+            "Conflicting final state for msgid %s number %s: %s; the first one stays.",
+            what.msgid,
+            what.phone,
+            what.statusstr,
+        )
+
+
+def _announce_stored(report_ids: list[int]) -> None:
+    """Send ``delivery_report_received`` for stored reports, read back only if anyone listens."""
+    if not report_ids or not delivery_report_received.has_listeners(DeliveryReport):
+        return
+    stored = DeliveryReport.objects.select_related("recipient__message").filter(pk__in=report_ids)
+    for report in stored.order_by("pk"):
+        announce(report)
 
 
 def news(chunk: list[_Pending], answers: Iterable[DeliveryStatus]) -> list[Observation]:
@@ -176,10 +267,13 @@ def _match(chunk: list[_Pending], answer: DeliveryStatus) -> _Pending | None:
     return found[0] if len(found) == 1 else None
 
 
-def _pending_chunks(
+def _pending_groups(
     submitted_before: datetime, now: datetime, size: int, message_ids: list[int] | None
-) -> Iterator[list[_Pending]]:
-    """Recipients to ask about, ``size`` at a time, by primary key (never all in memory)."""
+) -> Iterator[list[list[_Pending]]]:
+    """Recipients to ask about, in chunks of ``size`` grouped by write, by primary key.
+
+    Never all in memory: one query reads the pairs of :data:`WRITES_PER_READ` writes.
+    """
     base = (
         Recipient.objects.filter(
             Q(status=Recipient.Status.SUBMITTED) | Q(status=Recipient.Status.UNCERTAIN),
@@ -193,22 +287,28 @@ def _pending_chunks(
     )
     if message_ids is not None:
         base = base.filter(message_id__in=message_ids)
+    per_group = size * ANSWERS_PER_WRITE
+    per_read = per_group * WRITES_PER_READ
     last = 0
     while True:
-        # Several requests' pairs a query: one round trip for ANSWERS_PER_WRITE requests.
+        # Each query reads every pending recipient, whatever its limit: few large ones.
         rows = list(
             base.filter(pk__gt=last).values_list(
-                "pk", "message_id", "batch_id", "batch__msgid", "phone", "gateway_status", "status"
-            )[: size * ANSWERS_PER_WRITE]
+                "pk", "batch_id", "batch__msgid", "phone", "gateway_status", "status"
+            )[:per_read]
         )
         if not rows:
             return
         last = rows[-1][0]
-        for start in range(0, len(rows), size):
-            yield [
-                _Pending(pk, mid, bid, msgid, phone, known, status == Recipient.Status.UNCERTAIN)
-                for pk, mid, bid, msgid, phone, known, status in rows[start : start + size]
-            ]
+        pending = [
+            _Pending(pk, bid, msgid, phone, known, status == Recipient.Status.UNCERTAIN)
+            for pk, bid, msgid, phone, known, status in rows
+        ]
+        for start in range(0, len(pending), per_group):
+            group = pending[start : start + per_group]
+            yield [group[at : at + size] for at in range(0, len(group), size)]
+        if len(rows) < per_read:
+            return  # that was the rest
 
 
 def give_up_stale(now: datetime | None = None) -> int:

@@ -210,3 +210,33 @@ def test_what_was_read_before_an_error_is_written(gateway: Simulator, configure:
     assert "HTTP 500" in result.error
     assert (result.requests, result.changed) == (1, 2)
     assert Recipient.objects.filter(status=Recipient.Status.DELIVERED).count() == 2
+
+
+def test_no_request_follows_an_error_while_the_next_answers_are_asked_ahead(
+    gateway: Simulator, configure: Any
+) -> None:
+    from django_smsgo.backends import get_backend
+
+    real = get_backend()
+    answered: list[int] = []
+
+    class FailingAfterTwelve:
+        """The real backend; after its twelfth answer the simulator fails the next request."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def query_bulk(self, pairs: Any) -> Any:
+            answers = real.query_bulk(pairs)
+            answered.append(len(answers))
+            if len(answered) == 12:
+                gateway.fault("http500", endpoint="queryBulk.asp", count=1)
+            return answers
+
+    configure(POLL_BATCH_SIZE=1)  # ten requests a write: the error falls in the second write
+    send_sms([f"0912{n:06d}" for n in range(30)], "Hi")
+    result = poll_delivery_status(min_age=0, backend=FailingAfterTwelve())  # type: ignore[arg-type]
+    assert "HTTP 500" in result.error
+    assert (result.requests, result.changed) == (12, 12)
+    assert len(query_requests(gateway)) == 13  # twelve answered, the one that failed, no more
+    assert Recipient.objects.filter(status=Recipient.Status.DELIVERED).count() == 12

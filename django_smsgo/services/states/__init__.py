@@ -10,6 +10,8 @@ those columns (a test walks the package and fails on any other writer):
   to one (:data:`~.recipient.REPORT_RULES`);
 * :mod:`.report_statement` — the same report rules as one PostgreSQL statement,
   generated from that table.
+* :mod:`.observation_statement` — the same rules for the answers of a polling
+  run, many at a time, in one PostgreSQL statement.
 
 Every write is a conditional ``UPDATE … WHERE <status> IN (allowed sources)``,
 so two processes racing to move the same row cannot both win, and a late

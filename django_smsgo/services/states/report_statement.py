@@ -48,6 +48,7 @@ from django_smsgo.services.states import prepared
 from django_smsgo.services.states.recipient import (
     OPEN,
     REPORT_RULES,
+    ReportRule,
     final_reason,
     normalise_state,
     status_after,
@@ -108,7 +109,7 @@ def record(
         "statuscode": statuscode,
         "statusstr": statusstr,
         "state": state,
-        "new_status": status_after(_applied_rule(final=final), state),
+        "new_status": status_after(applied_rule(final=final), state),
         "reason_code": reason_code,
         "reason_params": Recipient._meta.get_field("reason_params").get_db_prep_save(
             dict(reason_params), connection
@@ -183,13 +184,24 @@ def _literal(value: str) -> str:
     return f"'{value}'"
 
 
-def _applied_rule(*, final: bool) -> Any:
+def applied_rule(*, final: bool) -> ReportRule:
     """The rule that applies a report (final or not) to an open recipient."""
     return next(
         rule
         for rule in REPORT_RULES
         if rule.final == final and rule.outcome == Outcome.APPLIED and rule.same is None
     )
+
+
+def stored_state(column: str) -> tuple[str, str]:
+    """SQL for the stored state in ``column``: whether it compares as in Python, and how.
+
+    Python's ``strip().upper()`` and SQL's ``upper()`` agree on printable ASCII
+    without surrounding spaces; a row whose stored state is anything else
+    takes the general path.
+    """
+    comparable = f"{column} COLLATE \"C\" ~ '^([!-~]([ -~]*[!-~])?)?$'"
+    return comparable, f'upper({column} COLLATE "C")'
 
 
 def outcome_case(*, final: bool, status: str, known: str, state: str = "%(state)s") -> str:
@@ -241,10 +253,7 @@ def _statement_sql(*, final: bool, by_phone: bool) -> str:
     all_columns = [column(field) for field in _RECIPIENT_FIELDS]
     open_statuses = ", ".join(_literal(s) for s in sorted(OPEN))
     applied = _literal(Outcome.APPLIED)
-    # Python's strip().upper() and SQL's upper() agree on printable ASCII
-    # without surrounding spaces; any other stored state takes the general path.
-    comparable = f"t.{r_gw} COLLATE \"C\" ~ '^([!-~]([ -~]*[!-~])?)?$'"
-    known = f'upper(t.{r_gw} COLLATE "C")'
+    comparable, known = stored_state(f"t.{r_gw}")
     outcome = outcome_case(final=final, status=f"t.{r_status}", known=known)
     if final:
         sets = f"""{r_status} = %(new_status)s,
