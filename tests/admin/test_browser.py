@@ -190,8 +190,12 @@ def seed_a_week(sender: Any) -> Message:
         ("Your table for 4 is ready. Please come to the front desk.", 30, (21, 0, 0), 0),
     ]
     biggest = None
+    # A little before now, on the same Taiwan day (the summary counts by Taiwan
+    # day: an hour back from 00:30 in Taipei would be the day before).
+    midnight = timezone.localtime(now, TAIPEI).replace(hour=0, minute=0, second=0, microsecond=0)
+    earlier = min(timedelta(hours=1), (now - midnight) / 2)
     for body, count, (delivered, failed, uncertain), days_ago in texts:
-        sent_at = now - timedelta(days=days_ago, hours=1)
+        sent_at = now - timedelta(days=days_ago) - earlier
         waiting = count - delivered - failed - uncertain
         message = Message.objects.create(
             body=body,
