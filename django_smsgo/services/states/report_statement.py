@@ -13,8 +13,7 @@ data-modifying statement that, in a single round trip:
 4. inserts the ``DeliveryReport`` row with its outcome, and
 5. for a final state, looks for another recipient of the message that is
    still open and that no concurrent report holds (``FOR SHARE SKIP
-   LOCKED``; the next one after this recipient, else one before it, so that
-   concurrent reports on one message lock different rows); finding one
+   LOCKED``; only the message's own recipients are read); finding one
    proves this report did not finish the message.
 
 Run in autocommit, the statement is its own transaction: when it returns, the
@@ -246,30 +245,18 @@ def _statement_sql(*, final: bool, by_phone: bool) -> str:
             {col(Recipient, "final_at")} = %(now)s,
             {col(Recipient, "reason_code")} = %(reason_code)s,
             {col(Recipient, "reason_params")} = %(reason_params)s,"""
-        # The next open recipient after this one, else the first before it:
-        # concurrent reports on one message then lock different rows instead
-        # of all queueing on (and sharing a lock of) its first open one. The
-        # status is compared in the "C" collation so that no plan can use the
-        # status index, which holds every open recipient of every message:
-        # only this message's recipients are read, in (message, id) order.
-        other = "".join(
-            f""",
-        other_{side} AS (
+        # The status is compared in the "C" collation so that no plan can use
+        # the status index, which holds every open recipient of every message:
+        # only this message's recipients are read, through (message, id).
+        other = f""",
+        other AS (
             SELECT o.{r_id} FROM {recipients} o, upd u
-            WHERE o.{r_message} = u.{r_message} AND o.{r_id} {op} u.{r_id}
+            WHERE o.{r_message} = u.{r_message} AND o.{r_id} <> u.{r_id}
               AND o.{r_status} COLLATE "C" IN ({open_statuses})
-            ORDER BY o.{r_id}
             LIMIT 1
             FOR SHARE OF o SKIP LOCKED
         )"""  # noqa: S608
-            for side, op in (("after", ">"), ("before", "<"))
-        )
-        # AND stops at the first open recipient found: the second scan runs
-        # only when the first found none.
-        may_finish = (
-            f"(d.outcome = {applied} AND NOT EXISTS (SELECT 1 FROM other_after)"  # noqa: S608
-            " AND NOT EXISTS (SELECT 1 FROM other_before))"
-        )
+        may_finish = f"(d.outcome = {applied} AND NOT EXISTS (SELECT 1 FROM other))"  # noqa: S608
     else:
         sets = f"{r_status} = %(new_status)s,"
         other = ""
