@@ -133,6 +133,38 @@ def test_inside_a_transaction_a_missing_statement_leaves_the_transaction_usable(
     assert DeliveryReport.objects.count() == 2
 
 
+@pytest.mark.django_db
+def test_a_final_report_reads_only_its_own_messages_recipients() -> None:
+    """Looking for another open recipient never goes through the status index.
+
+    That index holds every open recipient of every message: a report reading
+    it costs more the more is being sent elsewhere. The message's own
+    recipients are found by (message, id) whatever the planner knows.
+    """
+    # What a busy site holds: many settled recipients, many still open elsewhere.
+    for msgid, count, status in (("208", 4000, "delivered"), ("209", 1000, "submitted")):
+        other = make_batch([], msgid=msgid)
+        Recipient.objects.bulk_create(
+            Recipient(message_id=other.message_id, batch=other, phone=f"09{i:08d}", status=status)
+            for i in range(count)
+        )
+    batch = make_batch([PHONE, OTHER, "0911111111"], msgid="211")
+    with CaptureQueriesContext(connection) as queries:
+        assert observe(batch, "DELIVRD") == "applied"
+    (execute,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("EXECUTE")]
+    plans = []
+    with connection.cursor() as cursor:
+        for analyzed in (False, True):
+            if analyzed:
+                cursor.execute(f"ANALYZE {Recipient._meta.db_table}")
+            for _ in range(7):  # past the point where a generic plan may be chosen
+                cursor.execute("EXPLAIN " + execute)
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    status_index = "smsgo_rcpt_status_sub"
+    assert status_index in {index.name for index in Recipient._meta.indexes}
+    assert not [plan for plan in plans if status_index in plan]
+
+
 # --- same results as the general path ---------------------------------------------------------
 
 GRID = [

@@ -13,7 +13,8 @@ data-modifying statement that, in a single round trip:
 4. inserts the ``DeliveryReport`` row with its outcome, and
 5. for a final state, looks for another recipient of the message that is
    still open and that no concurrent report holds (``FOR SHARE SKIP
-   LOCKED``); finding one proves this report did not finish the message.
+   LOCKED``; only the message's own recipients are read); finding one
+   proves this report did not finish the message.
 
 Run in autocommit, the statement is its own transaction: when it returns, the
 report is committed. Anything else (a batch still being sent, a msgid to
@@ -126,8 +127,6 @@ def record(
 
 
 _RECIPIENT_FIELDS = list(Recipient._meta.concrete_fields)
-_RECIPIENT_COUNT = len(_RECIPIENT_FIELDS)
-_RECIPIENT_PK_INDEX = _RECIPIENT_FIELDS.index(Recipient._meta.pk)
 
 
 def _recorded(
@@ -136,13 +135,8 @@ def _recorded(
     params: dict[str, Any],
     raw: dict[str, Any],
 ) -> Recorded:
-    outcome, report_id, received_at, may_finish = row[:4]
-    before = row[4 : 4 + _RECIPIENT_COUNT]
-    after = row[4 + _RECIPIENT_COUNT :]
-    columns = [field.column for field in _RECIPIENT_FIELDS]
-    changed = after[_RECIPIENT_PK_INDEX] is not None
-    recipient = _recipient_from_row(connection, after if changed else before)
-    previous = dict(zip(columns, before, strict=True))
+    outcome, report_id, received_at, may_finish, previous_gateway_status = row[:5]
+    recipient = _recipient_from_row(connection, row[5:])
     report = DeliveryReport(
         pk=report_id,
         recipient=recipient,
@@ -161,7 +155,7 @@ def _recorded(
     return Recorded(
         report=report,
         recipient=recipient,
-        previous_gateway_status=previous[Recipient._meta.get_field("gateway_status").column],
+        previous_gateway_status=previous_gateway_status,
         may_finish_message=bool(may_finish),
     )
 
@@ -260,11 +254,14 @@ def _statement_sql(*, final: bool, by_phone: bool) -> str:
             {col(Recipient, "final_at")} = %(now)s,
             {col(Recipient, "reason_code")} = %(reason_code)s,
             {col(Recipient, "reason_params")} = %(reason_params)s,"""
+        # The status is compared in the "C" collation so that no plan can use
+        # the status index, which holds every open recipient of every message:
+        # only this message's recipients are read, through (message, id).
         other = f""",
         other AS (
             SELECT o.{r_id} FROM {recipients} o, upd u
             WHERE o.{r_message} = u.{r_message} AND o.{r_id} <> u.{r_id}
-              AND o.{r_status} IN ({open_statuses})
+              AND o.{r_status} COLLATE "C" IN ({open_statuses})
             LIMIT 1
             FOR SHARE OF o SKIP LOCKED
         )"""  # noqa: S608
@@ -290,6 +287,11 @@ def _statement_sql(*, final: bool, by_phone: bool) -> str:
         )
     )
     target_columns = ", ".join("r." + c for c in all_columns)
+
+    def newest(name: str) -> str:
+        # The changed row when there is one, else the locked one (the newest too).
+        return f"CASE WHEN u.{r_id} IS NULL THEN t.{name} ELSE u.{name} END"
+
     # Every name and literal below comes from the models; values are parameters.
     return f"""
         WITH target AS (
@@ -328,9 +330,8 @@ def _statement_sql(*, final: bool, by_phone: bool) -> str:
             RETURNING {col(DeliveryReport, "id")}, {col(DeliveryReport, "received_at")}
         )
         SELECT d.outcome, ins.{col(DeliveryReport, "id")}, ins.{col(DeliveryReport, "received_at")},
-               {may_finish},
-               {", ".join("t." + c for c in all_columns)},
-               {", ".join("u." + c for c in all_columns)}
+               {may_finish}, t.{r_gw},
+               {", ".join(newest(c) for c in all_columns)}
         FROM decision d
         JOIN target t ON t.{r_id} = d.{r_id}
         CROSS JOIN ins
