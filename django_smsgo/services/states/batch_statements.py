@@ -35,6 +35,7 @@ from django_smsgo.client import SendResult
 from django_smsgo.models import BATCH_TRANSITIONS, Batch, DeliveryReport, Message, Recipient
 from django_smsgo.services import locks
 from django_smsgo.services.states import prepared, sources_of
+from django_smsgo.services.states.prepared import column, literal, quoted
 
 B = Batch.State
 R = Recipient.Status
@@ -131,31 +132,20 @@ def _pipeline_supported() -> bool:
     return bool(psycopg.Pipeline.is_supported())
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _column(model: Any, field: str) -> str:
-    return _q(model._meta.get_field(field).column)
-
-
-def _literal(value: str) -> str:
-    if not value.replace("_", "").isalnum():
-        raise ValueError(f"Not a plain choice value: {value!r}")
-    return f"'{value}'"
-
-
 @cache
 def _claim() -> prepared.Statement:
-    recipients, batches = _q(Recipient._meta.db_table), _q(Batch._meta.db_table)
-    r_id, r_phone = _column(Recipient, "id"), _column(Recipient, "phone")
-    r_batch, r_status = _column(Recipient, "batch"), _column(Recipient, "status")
-    r_message = _column(Recipient, "message")
-    b_id = _column(Batch, "id")
+    recipients, batches = (
+        quoted(Recipient._meta.db_table),
+        quoted(Batch._meta.db_table),
+    )
+    r_id, r_phone = column(Recipient, "id"), column(Recipient, "phone")
+    r_batch, r_status = column(Recipient, "batch"), column(Recipient, "status")
+    r_message = column(Recipient, "message")
+    b_id = column(Batch, "id")
     # Every column of a new batch, with the value it starts with.
     start = {
         "message": "%(message)s::bigint",
-        "state": _literal(B.CLAIMED),
+        "state": literal(B.CLAIMED),
         "msgid": "''",
         "api_url": "''",
         "statusstr": "''",
@@ -164,7 +154,7 @@ def _claim() -> prepared.Statement:
         "claimed_at": "%(now)s::timestamptz",
         "lease_expires_at": "%(lease)s::timestamptz",
     }
-    columns = ", ".join(_column(Batch, name) for name in start)
+    columns = ", ".join(column(Batch, name) for name in start)
     values = ", ".join(start.values())
     sql = f"""
         WITH turn AS MATERIALIZED (
@@ -178,7 +168,7 @@ def _claim() -> prepared.Statement:
         ),
         picked AS (
             SELECT {r_id}, {r_phone} FROM {recipients}
-            WHERE {r_message} = %(message)s::bigint AND {r_status} = {_literal(R.QUEUED)}
+            WHERE {r_message} = %(message)s::bigint AND {r_status} = {literal(R.QUEUED)}
               AND {r_batch} IS NULL AND {r_id} > %(after)s::bigint
               AND EXISTS (SELECT 1 FROM turn)
             ORDER BY {r_id}
@@ -202,46 +192,49 @@ def _claim() -> prepared.Statement:
 def _submit() -> prepared.Statement:
     # PostgreSQL runs every data-modifying part of a WITH to completion,
     # whether the final SELECT reads it or not.
-    batches, recipients = _q(Batch._meta.db_table), _q(Recipient._meta.db_table)
-    messages = _q(Message._meta.db_table)
-    b = {name: _column(Batch, name) for name in ("id", "state", "msgid", "message")}
-    from_states = ", ".join(_literal(s) for s in sources_of(BATCH_TRANSITIONS, B.SUBMITTED))
-    r = {name: _column(Recipient, name) for name in ("id", "batch", "status")}
-    m = {name: _column(Message, name) for name in ("id", "points_charged", "submitted_at")}
+    batches, recipients = (
+        quoted(Batch._meta.db_table),
+        quoted(Recipient._meta.db_table),
+    )
+    messages = quoted(Message._meta.db_table)
+    b = {name: column(Batch, name) for name in ("id", "state", "msgid", "message")}
+    from_states = ", ".join(literal(s) for s in sources_of(BATCH_TRANSITIONS, B.SUBMITTED))
+    r = {name: column(Recipient, name) for name in ("id", "batch", "status")}
+    m = {name: column(Message, name) for name in ("id", "points_charged", "submitted_at")}
     sql = f"""
         WITH b AS (
             UPDATE {batches} SET
-                {b["state"]} = {_literal(B.SUBMITTED)},
+                {b["state"]} = {literal(B.SUBMITTED)},
                 {b["msgid"]} = %(msgid)s::text,
-                {_column(Batch, "points")} = %(points)s::integer,
-                {_column(Batch, "api_url")} = %(api_url)s::text,
-                {_column(Batch, "statuscode")} = %(statuscode)s::integer,
-                {_column(Batch, "statusstr")} = %(statusstr)s::text,
-                {_column(Batch, "submitted_at")} = %(now)s::timestamptz,
-                {_column(Batch, "reason_code")} = '',
-                {_column(Batch, "reason_params")} = %(params)s::jsonb
+                {column(Batch, "points")} = %(points)s::integer,
+                {column(Batch, "api_url")} = %(api_url)s::text,
+                {column(Batch, "statuscode")} = %(statuscode)s::integer,
+                {column(Batch, "statusstr")} = %(statusstr)s::text,
+                {column(Batch, "submitted_at")} = %(now)s::timestamptz,
+                {column(Batch, "reason_code")} = '',
+                {column(Batch, "reason_params")} = %(params)s::jsonb
             WHERE {b["id"]} = %(batch)s::bigint
               AND ({b["state"]} IN ({from_states})
-                   OR ({b["state"]} = {_literal(B.SUBMITTED)} AND {b["msgid"]} = %(msgid)s))
+                   OR ({b["state"]} = {literal(B.SUBMITTED)} AND {b["msgid"]} = %(msgid)s))
             RETURNING {b["id"]}, {b["message"]}
         ),
         r AS (
             UPDATE {recipients} SET
-                {r["status"]} = {_literal(R.SUBMITTED)},
-                {_column(Recipient, "submitted_at")} = %(now)s,
-                {_column(Recipient, "gateway_statuscode")} = %(statuscode)s,
-                {_column(Recipient, "reason_code")} = '',
-                {_column(Recipient, "reason_params")} = %(params)s::jsonb,
-                {_column(Recipient, "updated_at")} = %(now)s
+                {r["status"]} = {literal(R.SUBMITTED)},
+                {column(Recipient, "submitted_at")} = %(now)s,
+                {column(Recipient, "gateway_statuscode")} = %(statuscode)s,
+                {column(Recipient, "reason_code")} = '',
+                {column(Recipient, "reason_params")} = %(params)s::jsonb,
+                {column(Recipient, "updated_at")} = %(now)s
             WHERE {r["id"]} = ANY(%(ids)s::bigint[]) AND {r["batch"]} = %(batch)s::bigint
-              AND {r["status"]} IN ({_literal(R.QUEUED)}, {_literal(R.UNCERTAIN)})
+              AND {r["status"]} IN ({literal(R.QUEUED)}, {literal(R.UNCERTAIN)})
               AND EXISTS (SELECT 1 FROM b)
         ),
         m AS (
             UPDATE {messages} SET
                 {m["points_charged"]} = {m["points_charged"]} + %(points)s::integer,
-                {_column(Message, "dispatch_due_at")} = %(now)s,
-                {_column(Message, "updated_at")} = %(now)s,
+                {column(Message, "dispatch_due_at")} = %(now)s,
+                {column(Message, "updated_at")} = %(now)s,
                 {m["submitted_at"]} = COALESCE({m["submitted_at"]}, %(now)s)
             WHERE {m["id"]} = (SELECT {b["message"]} FROM b)
         )
@@ -252,13 +245,16 @@ def _submit() -> prepared.Statement:
 
 @cache
 def _pending_reports() -> str:
-    reports = _q(DeliveryReport._meta.db_table)
-    batch, msgid = _column(DeliveryReport, "batch"), _column(DeliveryReport, "msgid")
-    outcome = _column(DeliveryReport, "outcome")
+    reports = quoted(DeliveryReport._meta.db_table)
+    batch, msgid = (
+        column(DeliveryReport, "batch"),
+        column(DeliveryReport, "msgid"),
+    )
+    outcome = column(DeliveryReport, "outcome")
     return f"""
         SELECT EXISTS (
             SELECT 1 FROM {reports}
-            WHERE {outcome} = {_literal(DeliveryReport.Outcome.PENDING)}
+            WHERE {outcome} = {literal(DeliveryReport.Outcome.PENDING)}
               AND ({batch} = %(batch)s::bigint
                    OR ({batch} IS NULL AND {msgid} = %(msgid)s::text AND %(msgid)s::text <> ''))
         )

@@ -33,11 +33,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from django.db import connection, connections
+from django.db import connections
 
 from django_smsgo.client.statuses import FINAL_STATES
 from django_smsgo.models import DeliveryReport, Recipient
 from django_smsgo.services.states import prepared
+from django_smsgo.services.states.prepared import column, literal, quoted
 from django_smsgo.services.states.recipient import (
     Observation,
     final_reason,
@@ -134,25 +135,14 @@ def _document(observations: Sequence[Observation]) -> str:
     return json.dumps(rows, default=dict)
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _column(model: Any, field: str) -> str:
-    return _q(model._meta.get_field(field).column)
-
-
-def _literal(value: str) -> str:
-    if not value.replace("_", "").isalnum():
-        raise ValueError(f"Not a plain choice value: {value!r}")
-    return f"'{value}'"
-
-
 @cache
 def _statement() -> prepared.Statement:
-    recipients, reports = _q(Recipient._meta.db_table), _q(DeliveryReport._meta.db_table)
+    recipients, reports = (
+        quoted(Recipient._meta.db_table),
+        quoted(DeliveryReport._meta.db_table),
+    )
     r = {
-        name: _column(Recipient, name)
+        name: column(Recipient, name)
         for name in (
             "id",
             "message",
@@ -170,9 +160,9 @@ def _statement() -> prepared.Statement:
     status = f"t.{r['status']}"
     final_case = outcome_case(final=True, status=status, known=known, state="o.state")
     progress_case = outcome_case(final=False, status=status, known=known, state="o.state")
-    applied = _literal(Outcome.APPLIED)
+    applied = literal(Outcome.APPLIED)
     report_columns = ", ".join(
-        _column(DeliveryReport, name)
+        column(DeliveryReport, name)
         for name in (
             "recipient",
             "batch",
@@ -187,8 +177,8 @@ def _statement() -> prepared.Statement:
         )
     )
     report_id, report_recipient = (
-        _column(DeliveryReport, "id"),
-        _column(DeliveryReport, "recipient"),
+        column(DeliveryReport, "id"),
+        column(DeliveryReport, "recipient"),
     )
 
     def unless_final(name: str, value: str) -> str:

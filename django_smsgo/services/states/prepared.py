@@ -7,6 +7,9 @@ session and executes it by name afterwards. If the session lost it (a
 connection pooler resetting sessions, ``DEALLOCATE``) or has it already, the
 plain SQL is sent instead, which writes nothing twice: a failed ``EXECUTE``
 ran nothing.
+
+:func:`quoted`, :func:`column` and :func:`literal` build the statements' SQL
+from the models' names and choice values, the same way for every statement.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 _PARAMETER = re.compile(r"%\((\w+)\)s")
@@ -121,6 +124,23 @@ def lost(exc: BaseException) -> bool:
 def forget(connection: BaseDatabaseWrapper, statement: Statement) -> None:
     """Note that the session no longer has ``statement`` (prepared again on its next use)."""
     _prepared.setdefault(connection.connection, set()).discard(statement.name)
+
+
+def quoted(name: str) -> str:
+    """A table or column name as the default database quotes it."""
+    return connection.ops.quote_name(name)
+
+
+def column(model: Any, field: str) -> str:
+    """The quoted column of ``model.field``: the SQL follows the models' names."""
+    return quoted(model._meta.get_field(field).column)
+
+
+def literal(value: str) -> str:
+    """A choice value as an SQL literal (plain words only: never a value from outside)."""
+    if not value.replace("_", "").isalnum():
+        raise ValueError(f"Not a plain choice value: {value!r}")
+    return f"'{value}'"
 
 
 def _sqlstate(exc: BaseException) -> str | None:

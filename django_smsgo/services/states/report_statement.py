@@ -46,6 +46,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django_smsgo.client.statuses import FINAL_STATES
 from django_smsgo.models import Batch, DeliveryReport, Recipient
 from django_smsgo.services.states import prepared
+from django_smsgo.services.states.prepared import literal
 from django_smsgo.services.states.recipient import (
     OPEN,
     REPORT_RULES,
@@ -171,13 +172,6 @@ def _recipient_from_row(connection: BaseDatabaseWrapper, values: tuple[Any, ...]
     )
 
 
-def _literal(value: str) -> str:
-    # Only the app's own choice values are written into the statement.
-    if not value.replace("_", "").isalnum():
-        raise ValueError(f"Not a plain choice value: {value!r}")
-    return f"'{value}'"
-
-
 def applied_rule(*, final: bool) -> ReportRule:
     """The rule that applies a report (final or not) to an open recipient."""
     return next(
@@ -210,13 +204,13 @@ def outcome_case(*, final: bool, status: str, known: str, state: str = "%(state)
     for rule in REPORT_RULES:
         if rule.final != final:
             continue
-        statuses = ", ".join(_literal(s) for s in sorted(rule.statuses))
+        statuses = ", ".join(literal(s) for s in sorted(rule.statuses))
         condition = f"{status} IN ({statuses})"
         if rule.same is True:
             condition += f" AND {known} = {state}"
         elif rule.same is False:
             condition += f" AND {known} <> {state}"
-        whens.append(f"WHEN {condition} THEN {_literal(rule.outcome)}")
+        whens.append(f"WHEN {condition} THEN {literal(rule.outcome)}")
     return "CASE " + " ".join(whens) + " END"
 
 
@@ -245,8 +239,8 @@ def _statement_sql(*, final: bool, by_phone: bool) -> str:
     r_status, r_gw = col(Recipient, "status"), col(Recipient, "gateway_status")
     r_message = col(Recipient, "message")
     all_columns = [column(field) for field in _RECIPIENT_FIELDS]
-    open_statuses = ", ".join(_literal(s) for s in sorted(OPEN))
-    applied = _literal(Outcome.APPLIED)
+    open_statuses = ", ".join(literal(s) for s in sorted(OPEN))
+    applied = literal(Outcome.APPLIED)
     comparable, known = stored_state(f"t.{r_gw}")
     outcome = outcome_case(final=final, status=f"t.{r_status}", known=known)
     if final:
@@ -298,7 +292,7 @@ def _statement_sql(*, final: bool, by_phone: bool) -> str:
             SELECT {target_columns}, b.{col(Batch, "msgid")} AS batch_msgid
             FROM {recipients} r JOIN {batches} b ON b.{col(Batch, "id")} = r.{r_batch}
             WHERE r.{r_batch} = %(batch_id)s {phone_filter}
-              AND b.{col(Batch, "state")} <> {_literal(Batch.State.CLAIMED)}
+              AND b.{col(Batch, "state")} <> {literal(Batch.State.CLAIMED)}
             LIMIT 2
             FOR NO KEY UPDATE OF r
         ),
@@ -307,7 +301,7 @@ def _statement_sql(*, final: bool, by_phone: bool) -> str:
             FROM target t
             WHERE (SELECT count(*) FROM target) = 1
               AND t.batch_msgid = %(msgid)s
-              AND t.{r_status} <> {_literal(R.UNCERTAIN)}
+              AND t.{r_status} <> {literal(R.UNCERTAIN)}
               AND {comparable}
         ),
         upd AS (
