@@ -51,6 +51,9 @@ from django_smsgo.services.states.report_statement import (
     stored_state,
 )
 
+# The one-statement path runs on the same databases as the report statement's.
+from django_smsgo.services.states.report_statement import supports as supports
+
 Outcome = DeliveryReport.Outcome
 
 
@@ -64,11 +67,6 @@ class Logged:
     #: The recipient's message (to settle it once the run is written).
     message_id: int
     report_id: int
-
-
-def supports(alias: str) -> bool:
-    """Tell whether the database ``alias`` can take the one-statement path."""
-    return connections[alias].vendor == "postgresql"
 
 
 def record(
