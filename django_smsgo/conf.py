@@ -129,6 +129,9 @@ DEFAULTS: dict[str, Any] = {
     "POLL_MIN_AGE": 60,
     "POLL_BATCH_SIZE": 50,
     "POLL_MAX_AGE": 3 * 24 * 3600,
+    # Writes of answers one polling run keeps going at once on PostgreSQL,
+    # each on a database connection of its own (1: the caller's connection).
+    "POLL_WRITERS": 2,
     # Balance.
     "LOW_BALANCE_THRESHOLD": 100,
     # The periodic jobs (manage.py smsgo_jobs; smsgo_doctor expects a run of

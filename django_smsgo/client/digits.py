@@ -52,6 +52,8 @@ def ascii_digits(text: str) -> str:
     Raises :class:`ForeignDigitError` for any other non-ASCII digit; other
     characters are left for the caller's own rules.
     """
+    if text.isascii():
+        return text  # the common case: nothing to convert, nothing to refuse
     converted = text.translate(_FULL_WIDTH)
     if not converted.isascii():
         for index, char in enumerate(converted):

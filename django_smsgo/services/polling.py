@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Q
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from django_smsgo.client import DeliveryStatus
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import GatewayError, TransportError
 from django_smsgo.models import DeliveryReport, Message, Recipient
+from django_smsgo.services.db_threads import DatabaseThreads
 from django_smsgo.services.reports import announce
 from django_smsgo.services.states import observation_statement
 from django_smsgo.services.states import recipient as recipient_state
@@ -80,11 +81,13 @@ def poll_delivery_status(
     (a row per pair, a row per msgid occurrence, repeats, rows for numbers not
     asked about), each pair is taken once, and only when it tells something
     new; the changes of every :data:`ANSWERS_PER_WRITE` answers are written
-    together (:func:`_write`: one statement on PostgreSQL, one transaction
-    elsewhere), and whatever was read before an error is written too. The
-    next answers are asked from a thread of its own while the last ones are
-    written: ``backend.query_bulk`` must not rely on the calling thread (its
-    database connection, thread-locals); it is never called twice at once.
+    together (one statement on PostgreSQL, one transaction elsewhere), and
+    whatever was read before an error is written too. The next answers are
+    asked from a thread of its own while the last ones are written:
+    ``backend.query_bulk`` must not rely on the calling thread (its database
+    connection, thread-locals); it is never called twice at once. On
+    PostgreSQL, outside a transaction, ``POLL_WRITERS`` writes run at once,
+    each on a database connection of its own (:func:`_stored`).
     Recipients older than ``POLL_MAX_AGE`` seconds are marked failed first. A
     gateway or transport error ends the run (it is reported in
     ``PollResult.error``; no request follows it): the next run asks again.
@@ -98,10 +101,10 @@ def poll_delivery_status(
     touched: set[int] = set()
     only = None if message_ids is None else list(message_ids)
     groups = _pending_groups(now - timedelta(seconds=float(age)), now, size, only)
-    for asked in _ask(backend, groups):
+    for asked, stored in _stored(_ask(backend, groups)):
         result.requests += asked.requests
         result.asked += asked.asked
-        _write(asked.observations, result, touched)
+        _tally(stored, result, touched)
         result.error = asked.error
     for message in Message.objects.filter(pk__in=touched):
         settle(message)
@@ -164,25 +167,64 @@ def _ask(backend: BaseBackend, groups: Iterator[list[list[_Pending]]]) -> Iterat
             stopped.set()  # no more requests once the caller is done (an error, a failed write)
 
 
-def _write(observed: list[Observation], result: PollResult, touched: set[int]) -> None:
-    """Store the observations of the answers read so far and announce the changes.
+@dataclass
+class _Stored:
+    """What one write stored: the statement's rows, and what it left to the general path."""
 
-    On PostgreSQL one statement stores them
-    (:mod:`~django_smsgo.services.states.observation_statement`); what it
-    leaves, and everything on other databases, takes the general path.
+    logged: list[observation_statement.Logged]
+    left: list[Observation]
+
+
+def _stored(asked_groups: Iterator[_Asked]) -> Iterator[tuple[_Asked, _Stored]]:
+    """Each group's answers with what their write stored, in order.
+
+    On PostgreSQL, outside a transaction, up to ``POLL_WRITERS`` writes run at
+    once on connections of their own: the database's work per answer is most
+    of a run, and two writes never touch the same recipient (each pair is
+    asked once). Inside the caller's transaction, or with one writer, they run
+    here, one after the other. What the statement leaves is written by
+    :func:`_tally`, here.
     """
-    now = timezone.now()
-    if observation_statement.supports(DEFAULT_DB_ALIAS):
-        logged, observed = observation_statement.record(
-            observed, alias=DEFAULT_DB_ALIAS, source=DeliveryReport.Source.POLL, now=now
-        )
-        for entry in logged:
-            _count(entry.outcome, entry.message_id, entry.observation, result, touched)
-        _announce_stored(
-            [e.report_id for e in logged if e.outcome == DeliveryReport.Outcome.APPLIED]
-        )
+    writers = max(1, int(smsgo_settings.POLL_WRITERS))
+    if (
+        writers == 1
+        or not observation_statement.supports(DEFAULT_DB_ALIAS)
+        or connections[DEFAULT_DB_ALIAS].in_atomic_block
+    ):
+        for asked in asked_groups:
+            yield asked, _store(asked.observations)
+        return
+    with DatabaseThreads(writers, name="smsgo-poll-write") as threads:
+        writing: deque[tuple[_Asked, Future[_Stored]]] = deque()
+        for asked in asked_groups:
+            writing.append((asked, threads.submit(_store, asked.observations)))
+            if len(writing) == writers:
+                done, write = writing.popleft()
+                yield done, write.result()
+        while writing:
+            done, write = writing.popleft()
+            yield done, write.result()
+
+
+def _store(observed: list[Observation]) -> _Stored:
+    """Write ``observed`` by the one statement where it runs; the rest is left."""
+    if not observation_statement.supports(DEFAULT_DB_ALIAS):
+        return _Stored([], observed)
+    logged, left = observation_statement.record(
+        observed, alias=DEFAULT_DB_ALIAS, source=DeliveryReport.Source.POLL, now=timezone.now()
+    )
+    return _Stored(logged, left)
+
+
+def _tally(stored: _Stored, result: PollResult, touched: set[int]) -> None:
+    """Count and announce what a write stored; write what it left by the general path."""
+    for entry in stored.logged:
+        _count(entry.outcome, entry.message_id, entry.observation, result, touched)
+    _announce_stored(
+        [e.report_id for e in stored.logged if e.outcome == DeliveryReport.Outcome.APPLIED]
+    )
     reports = recipient_state.apply_observations(
-        observed, source=DeliveryReport.Source.POLL, now=now
+        stored.left, source=DeliveryReport.Source.POLL, now=timezone.now()
     )
     for report in reports:
         _count(report.outcome, report.recipient.message_id, report, result, touched)  # type: ignore[union-attr]

@@ -10,10 +10,12 @@ general path, which ``test_polling.py`` covers.
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from typing import Any
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -180,7 +182,8 @@ def test_a_recipient_observed_twice_or_gone_is_treated_as_the_general_path_does(
 def test_polling_writes_each_group_of_answers_in_one_statement(
     gateway: Simulator, configure: Any
 ) -> None:
-    configure(POLL_BATCH_SIZE=20)
+    # One writer: the statement runs on this thread's connection, where it is seen.
+    configure(POLL_BATCH_SIZE=20, POLL_WRITERS=1)
     message = send_sms([f"0912{n:06d}" for n in range(45)], "Hi")
     with CaptureQueriesContext(connection) as queries:
         result = poll_delivery_status(min_age=0)
@@ -189,5 +192,69 @@ def test_polling_writes_each_group_of_answers_in_one_statement(
     assert len([sql for sql in sent if sql.startswith("EXECUTE smsgo_observations_")]) == 1
     assert not [sql for sql in sent if "FOR UPDATE" in sql]  # the general path's lock
     assert set(message.recipients.values_list("status", flat=True)) == {R.DELIVERED}
+    message.refresh_from_db()
+    assert message.status == Message.Status.COMPLETED
+
+
+class HeldRow:
+    """A recipient row locked from a connection of its own until the block ends."""
+
+    def __init__(self, recipient_id: int) -> None:
+        self.recipient_id = recipient_id
+        self._locked = threading.Event()
+        self._release = threading.Event()
+        self._thread = threading.Thread(target=self._hold, daemon=True)
+
+    def __enter__(self) -> HeldRow:
+        self._thread.start()
+        assert self._locked.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._release.set()
+        self._thread.join(timeout=10)
+
+    def _hold(self) -> None:
+        try:
+            with transaction.atomic():
+                Recipient.objects.select_for_update().get(pk=self.recipient_id)
+                self._locked.set()
+                self._release.wait(30)
+        finally:
+            connections["default"].close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_one_write_waits_the_next_answers_are_written_on_another_connection(
+    gateway: Simulator, configure: Any
+) -> None:
+    # Two writes of ten answers each (POLL_BATCH_SIZE pairs an answer); numbers
+    # ending in 00 are delivered by the simulator.
+    configure(POLL_BATCH_SIZE=10, POLL_WRITERS=2)
+    message = send_sms([f"0912{n:04d}00" for n in range(200)], "Hi")
+    first = message.recipients.order_by("pk")[0]
+    second_write = message.recipients.filter(pk__gt=first.pk + 99)
+    results: list[Any] = []
+
+    def poll() -> None:
+        try:
+            results.append(poll_delivery_status(min_age=0))
+        finally:
+            connections["default"].close()
+
+    with HeldRow(first.pk):
+        polling = threading.Thread(target=poll)
+        polling.start()
+        deadline = time.monotonic() + 10
+        while second_write.exclude(status=R.DELIVERED).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        written_while_held = not second_write.exclude(status=R.DELIVERED).exists()
+        first.refresh_from_db()
+        assert first.status == R.SUBMITTED  # its write still waits for the lock
+    polling.join(timeout=30)
+    assert written_while_held
+    assert (results[0].requests, results[0].changed) == (20, 200)
+    assert set(message.recipients.values_list("status", flat=True)) == {R.DELIVERED}
+    assert DeliveryReport.objects.filter(recipient__message=message).count() == 200
     message.refresh_from_db()
     assert message.status == Message.Status.COMPLETED
