@@ -6,7 +6,8 @@ Each is sent after the change it announces has been committed to the database.
 from django.dispatch import Signal
 
 #: A batch of a message was accepted by the gateway. Args: ``message``, ``batch``,
-#: ``metadata`` and ``tags`` (the message's).
+#: ``metadata`` and ``tags`` (the message's). Sent once the batch is recorded; with
+#: ``DISPATCH_CONNECTIONS`` above 1 on PostgreSQL, from dispatch's recording thread.
 message_submitted = Signal()
 
 #: A message failed for good (every recipient failed, or the gateway refused it).

@@ -15,7 +15,6 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from types import TracebackType
 from typing import Any, TypeVar
 
 from django.db import connections
@@ -50,20 +49,19 @@ class DatabaseThreads:
         self._tasks.put((future, function, args))
         return future
 
-    def __enter__(self) -> DatabaseThreads:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         """Let the calls already submitted finish, then end the threads."""
         for _ in self._threads:
             self._tasks.put(None)
         for thread in self._threads:
             thread.join()
+        self._threads.clear()
+
+    def __enter__(self) -> DatabaseThreads:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def _work(self) -> None:
         try:

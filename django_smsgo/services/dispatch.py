@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import select
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -54,7 +55,7 @@ from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import GatewayError, SmsgoValidationError, TransportError
 from django_smsgo.models import Batch, Message, Recipient
 from django_smsgo.reasons import Reason, cause_of
-from django_smsgo.services import balance, claim_ahead
+from django_smsgo.services import balance, claim_ahead, record_behind
 from django_smsgo.services.callback_urls import reply_url, report_url
 from django_smsgo.services.reports import apply_pending_reports, record_simulated
 from django_smsgo.services.states import batch as batch_state
@@ -163,10 +164,19 @@ def _send_all(
     answered: list[tuple[_InFlight, SendResult | Exception]] = []
     stopped_by: tuple[Batch, BatchOutcome] | None = None  # what ended the run
     ahead = claim_ahead.ClaimAhead() if claim_ahead.supported() else None
+    # With several requests in flight, accepted answers are recorded beside the run.
+    behind: record_behind.RecordBehind[BatchOutcome] | None = (
+        record_behind.RecordBehind()
+        if ahead is not None and room > 1 and not connection.in_atomic_block
+        else None
+    )
     last_sent, more = 0, True  # the run's claims continue above the last batch sent
 
     def claim_next() -> batch_state.Claim | None:
         return batch_state.claim(message, lease=lease, now=timezone.now(), after=last_sent)
+
+    def record_accepted(claim: batch_state.Claim, answer: SendResult) -> Callable[[], BatchOutcome]:
+        return lambda: record_submitted(message, claim, answer, backend)
 
     try:
         while True:
@@ -190,12 +200,17 @@ def _send_all(
             if ahead is not None:
                 ahead.give_back()  # not on its way now: the run is stopping
             for flight, answer in answered:
+                if behind is not None and isinstance(answer, SendResult):
+                    behind.record(record_accepted(flight.claim, answer))
+                    continue
                 outcome = _record(
                     message, flight.claim, answer, backend, final_attempt=final_attempt
                 )
                 if _count(result, outcome) and stopped_by is None:
                     stopped_by = (flight.claim.batch, outcome)
             answered.clear()
+            if behind is not None:
+                _count_recorded(result, behind.done(wait=not in_flight))
             if not in_flight:
                 if more and stopped_by is None:
                     continue  # the answers recorded did not end the run: go on claiming
@@ -209,10 +224,31 @@ def _send_all(
     except Exception:
         # A database error, say: what is in flight was sent; read and record it.
         _give_back_quietly(ahead)
+        _finish_quietly(behind)
         _settle_in_flight(message, in_flight, answered, backend, final_attempt=final_attempt)
         raise
+    finally:
+        if behind is not None:
+            behind.close()
     if stopped_by is not None and stopped_by[1] != BatchOutcome.ACCOUNT_FAILED:
         _after_failure(message, stopped_by[0], result, final_attempt=final_attempt)
+
+
+def _count_recorded(result: DispatchResult, outcomes: list[BatchOutcome]) -> None:
+    """Count the outcomes of accepted answers recorded behind (they never end a run)."""
+    for outcome in outcomes:
+        _count(result, outcome)
+
+
+def _finish_quietly(behind: record_behind.RecordBehind[BatchOutcome] | None) -> None:
+    """Wait for the records handed over when the run fails; one that failed is logged."""
+    if behind is None:
+        return
+    try:
+        behind.done(wait=True)
+    except Exception as exc:
+        # Its batch stays claimed; the sweeper calls it uncertain when the lease ends.
+        logger.warning("An accepted batch could not be recorded: %s", type(exc).__name__)
 
 
 def _give_back_quietly(ahead: claim_ahead.ClaimAhead | None) -> None:
