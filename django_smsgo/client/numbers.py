@@ -73,6 +73,8 @@ def _from_phone_number(number: phonenumbers.PhoneNumber) -> str:
 
 
 def _normalize(value: object) -> str:
+    if isinstance(value, str) and _DOMESTIC.fullmatch(value):
+        return value  # already the gateway's form (a stored number, say)
     if isinstance(value, phonenumbers.PhoneNumber):
         value = _from_phone_number(value)
     if not isinstance(value, str):

@@ -110,6 +110,9 @@ def format_dlvtime(moment: datetime) -> str:
         ) from None
 
 
+_MSGID_RULE = f"a msgid is the gateway's numeric message id: {DIGITS_RULE}"
+
+
 def check_msgid(msgid: object) -> str:
     """``msgid`` as ASCII text: the gateway's message ids are whole numbers.
 
@@ -118,13 +121,12 @@ def check_msgid(msgid: object) -> str:
     text = (
         str(msgid).strip() if isinstance(msgid, str | int) and not isinstance(msgid, bool) else ""
     )
-    rule = f"a msgid is the gateway's numeric message id: {DIGITS_RULE}"
     try:
         text = ascii_digits(text)
     except ForeignDigitError as error:
-        raise InvalidMsgidError(msgid, rule, f"Invalid msgid {msgid!r}: {error}.") from None
+        raise InvalidMsgidError(msgid, _MSGID_RULE, f"Invalid msgid {msgid!r}: {error}.") from None
     if not _ASCII_DIGITS.fullmatch(text):
-        raise InvalidMsgidError(msgid, rule)
+        raise InvalidMsgidError(msgid, _MSGID_RULE)
     return text
 
 
