@@ -17,11 +17,19 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
 T = TypeVar("T")
 
 _Task = tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
+
+
+def can_hand_over(alias: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether this thread's work on ``alias`` may go to database threads now.
+
+    Not inside a transaction: their connections would not see its uncommitted rows.
+    """
+    return not connections[alias].in_atomic_block
 
 
 class DatabaseThreads:

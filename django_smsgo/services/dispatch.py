@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import logging
 import select
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
@@ -55,7 +55,7 @@ from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import GatewayError, SmsgoValidationError, TransportError
 from django_smsgo.models import Batch, Message, Recipient
 from django_smsgo.reasons import Reason, cause_of
-from django_smsgo.services import balance, claim_ahead, record_behind
+from django_smsgo.services import balance, claim_ahead, db_threads, record_behind
 from django_smsgo.services.callback_urls import reply_url, report_url
 from django_smsgo.services.reports import apply_pending_reports, record_simulated
 from django_smsgo.services.states import batch as batch_state
@@ -167,16 +167,13 @@ def _send_all(
     # With several requests in flight, accepted answers are recorded beside the run.
     behind: record_behind.RecordBehind[BatchOutcome] | None = (
         record_behind.RecordBehind()
-        if ahead is not None and room > 1 and not connection.in_atomic_block
+        if ahead is not None and room > 1 and db_threads.can_hand_over()
         else None
     )
     last_sent, more = 0, True  # the run's claims continue above the last batch sent
 
     def claim_next() -> batch_state.Claim | None:
         return batch_state.claim(message, lease=lease, now=timezone.now(), after=last_sent)
-
-    def record_accepted(claim: batch_state.Claim, answer: SendResult) -> Callable[[], BatchOutcome]:
-        return lambda: record_submitted(message, claim, answer, backend)
 
     try:
         while True:
@@ -201,7 +198,7 @@ def _send_all(
                 ahead.give_back()  # not on its way now: the run is stopping
             for flight, answer in answered:
                 if behind is not None and isinstance(answer, SendResult):
-                    behind.record(record_accepted(flight.claim, answer))
+                    behind.record(partial(record_submitted, message, flight.claim, answer, backend))
                     continue
                 outcome = _record(
                     message, flight.claim, answer, backend, final_attempt=final_attempt

@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q
 from django.utils import timezone
 
@@ -26,7 +26,7 @@ from django_smsgo.client import DeliveryStatus
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import GatewayError, TransportError
 from django_smsgo.models import DeliveryReport, Message, Recipient
-from django_smsgo.services.db_threads import DatabaseThreads
+from django_smsgo.services import db_threads
 from django_smsgo.services.reports import announce
 from django_smsgo.services.states import observation_statement
 from django_smsgo.services.states import recipient as recipient_state
@@ -189,12 +189,12 @@ def _stored(asked_groups: Iterator[_Asked]) -> Iterator[tuple[_Asked, _Stored]]:
     if (
         writers == 1
         or not observation_statement.supports(DEFAULT_DB_ALIAS)
-        or connections[DEFAULT_DB_ALIAS].in_atomic_block
+        or not db_threads.can_hand_over(DEFAULT_DB_ALIAS)
     ):
         for asked in asked_groups:
             yield asked, _store(asked.observations)
         return
-    with DatabaseThreads(writers, name="smsgo-poll-write") as threads:
+    with db_threads.DatabaseThreads(writers, name="smsgo-poll-write") as threads:
         writing: deque[tuple[_Asked, Future[_Stored]]] = deque()
         for asked in asked_groups:
             writing.append((asked, threads.submit(_store, asked.observations)))

@@ -16,8 +16,8 @@ end the run. A record that fails is raised in the run, as if the run had made
 it; the batch keeps its claim until the sweeper calls it uncertain, as when
 a worker dies between an answer and its record.
 
-Only outside a transaction: the thread could not see what the caller's
-transaction has not committed.
+Only where :func:`.db_threads.can_hand_over` says so: outside a transaction,
+whose uncommitted rows the thread could not see.
 """
 
 from __future__ import annotations

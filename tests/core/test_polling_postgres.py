@@ -258,3 +258,23 @@ def test_while_one_write_waits_the_next_answers_are_written_on_another_connectio
     assert DeliveryReport.objects.filter(recipient__message=message).count() == 200
     message.refresh_from_db()
     assert message.status == Message.Status.COMPLETED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_transaction_the_writes_stay_on_the_callers_connection(
+    gateway: Simulator, configure: Any
+) -> None:
+    # A writer thread could not see recipients this transaction has not committed.
+    from django_smsgo.services.dispatch import dispatch_message
+    from django_smsgo.services.sending import plan_send, store
+
+    configure(POLL_BATCH_SIZE=10, POLL_WRITERS=2, DISPATCH_CONNECTIONS=1)
+    with transaction.atomic():
+        message = store(
+            plan_send([f"0912{n:04d}00" for n in range(200)], "Hi"), queue=False
+        ).message
+        Message.objects.filter(pk=message.pk).update(status=Message.Status.QUEUED)
+        dispatch_message(message.pk)  # submitted, not committed
+        result = poll_delivery_status(min_age=0)
+        assert (result.requests, result.changed) == (20, 200)
+        assert set(message.recipients.values_list("status", flat=True)) == {R.DELIVERED}

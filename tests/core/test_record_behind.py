@@ -103,3 +103,19 @@ def test_one_connection_records_each_answer_itself(gateway: Simulator, configure
     assert results[0].submitted == 10
     assert len(send_requests(gateway)) == 10
     assert gateway.duplicates()["extra_sends"] == 0
+
+
+def test_inside_a_transaction_the_run_records_each_answer_itself(
+    gateway: Simulator, configure: Any
+) -> None:
+    # A recording thread could not see the claims this transaction has not committed.
+    from django.db import transaction
+
+    configure(DISPATCH_CONNECTIONS=2)
+    message = queued(500)
+    with transaction.atomic():
+        result = dispatch.dispatch_message(message.pk)
+        assert result.submitted == 10
+        assert Recipient.objects.filter(message=message, status="submitted").count() == 500
+    assert len(send_requests(gateway)) == 10
+    assert gateway.duplicates()["extra_sends"] == 0
