@@ -211,7 +211,11 @@ def test_a_worker_killed_mid_dispatch_sends_nothing_twice_and_loses_nothing(
     assert len(submitted) + len(uncertain) == 1500  # nothing lost
     gateway.wait_for_callbacks()
     accepted = {n for m in gateway.messages for n in m.receivers}
-    assert accepted == submitted | uncertain  # the hanging request was carried out once
+    # Every submitted number was accepted, and nothing outside what was recorded.
+    # An uncertain batch may never have left: the worker can die between its
+    # claim's commit and the request's last byte. That is why it is uncertain.
+    assert submitted <= accepted <= submitted | uncertain
+    assert accepted & uncertain  # the hanging request was carried out (once: no duplicates)
 
 
 def test_a_redelivered_task_does_nothing(workers: Workers, gateway: Simulator) -> None:
