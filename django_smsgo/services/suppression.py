@@ -38,6 +38,7 @@ from django_smsgo.services.states import recipient as recipient_states
 
 # A chunk of numbers per IN query: each number expands to at most three
 # spellings, and 300 * 3 stays under SQLite's historical 999-parameter limit.
+# A send of more numbers reads whole a suppression list of at most three entries a number.
 _CHUNK = 300
 
 _SEPARATORS = re.compile(r"[\s\-().]")
@@ -72,16 +73,20 @@ def is_suppressed(phone: str) -> bool:
 def suppressed_among(phones: Iterable[str]) -> set[str]:
     """Return those of ``phones`` that are suppressed, spelled as they were given.
 
-    Made for large sends: the numbers are looked up in chunks, so a hundred
-    thousand numbers cost a few hundred small indexed queries, not one query
-    with a hundred thousand parameters.
+    Made for large sends. A list with no more entries than three per number
+    (every spelling of the send) is read whole, in one query; a longer one is
+    looked up in chunks of numbers, so a hundred thousand numbers cost a few
+    hundred small indexed queries, not one query with a hundred thousand
+    parameters. A send of a few numbers is always looked up: one small query.
     """
     given = list(dict.fromkeys(phones))
+    if len(given) > _CHUNK and _list_is_no_longer_than(3 * len(given)):
+        listed = set(Suppression.objects.values_list("phone", flat=True))
+        return {phone for phone in given if not listed.isdisjoint(phone_variants(phone))}
     found: set[str] = set()
     for start in range(0, len(given), _CHUNK):
-        chunk = given[start : start + _CHUNK]
         spelled_as: dict[str, list[str]] = {}
-        for phone in chunk:
+        for phone in given[start : start + _CHUNK]:
             for variant in phone_variants(phone):
                 spelled_as.setdefault(variant, []).append(phone)
         stored = Suppression.objects.filter(phone__in=list(spelled_as)).values_list(
@@ -90,6 +95,11 @@ def suppressed_among(phones: Iterable[str]) -> set[str]:
         for variant in stored:
             found.update(spelled_as[variant])
     return found
+
+
+def _list_is_no_longer_than(rows: int) -> bool:
+    """Whether the suppression list has at most ``rows`` entries (counted no further)."""
+    return Suppression.objects.order_by()[: rows + 1].count() <= rows
 
 
 def suppress(

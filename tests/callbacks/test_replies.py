@@ -8,7 +8,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from django_smsgo.models import Reply, Suppression
 from django_smsgo.services.replies import is_opt_out, parse_reply_timestamp, record_reply
@@ -218,6 +220,32 @@ def test_suppressed_among_many_numbers_crosses_chunks() -> None:
         suppress(numbers[index])
     assert suppressed_among(numbers) == {numbers[i] for i in (0, 299, 300, 1_234, 1_999)}
     assert suppressed_among([]) == set()
+
+
+@pytest.mark.django_db
+def test_a_large_send_reads_a_short_suppression_list_in_one_query() -> None:
+    numbers = [f"09{i:08d}" for i in range(2_000)]
+    suppress("+886" + numbers[1_500][1:])
+    suppress(numbers[7])
+    with CaptureQueriesContext(connection) as queries:
+        found = suppressed_among(numbers)
+    assert found == {numbers[7], numbers[1_500]}
+    # The list counted (up to the send's spellings) and read: not one query per 300 numbers.
+    assert len(queries.captured_queries) == 2
+
+
+@pytest.mark.django_db
+def test_a_suppression_list_longer_than_the_send_is_looked_up_by_number() -> None:
+    numbers = [f"0911{i:06d}" for i in range(400)]
+    Suppression.objects.bulk_create(
+        Suppression(phone=f"0922{i:06d}", reason=Suppression.Reason.MANUAL) for i in range(1_300)
+    )
+    suppress("886" + numbers[399][1:])
+    with CaptureQueriesContext(connection) as queries:
+        found = suppressed_among(["+886" + n[1:] for n in numbers[:10]] + numbers[10:])
+    assert found == {numbers[399]}
+    # The count stopped at 1,201 rows (three a number), then two chunks of 300 numbers.
+    assert len(queries.captured_queries) == 3
 
 
 @pytest.mark.django_db

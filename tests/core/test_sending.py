@@ -24,7 +24,13 @@ from django_smsgo.exceptions import (
 )
 from django_smsgo.models import BalanceSnapshot, Message, Recipient, Suppression
 from django_smsgo.services.errors import DuplicateMessageError, InsufficientBalanceError
-from django_smsgo.services.sending import create_draft, queue_message, send_mass_sms, send_sms
+from django_smsgo.services.sending import (
+    check_duplicates,
+    create_draft,
+    queue_message,
+    send_mass_sms,
+    send_sms,
+)
 from tests.core.conftest import send_requests
 
 pytestmark = pytest.mark.django_db
@@ -218,6 +224,26 @@ def test_duplicate_guard_names_the_numbers(django_capture_on_commit_callbacks: A
         send_sms(["0912345679"], "Same text", allow_duplicate=True)
         send_sms(["0912345679"], "Another text")
     assert Message.objects.count() == 3
+
+
+def test_a_large_send_of_a_new_text_asks_the_duplicate_guard_once() -> None:
+    numbers = [f"0912{n:06d}" for n in range(2_500)]
+    with CaptureQueriesContext(connection) as queries:
+        check_duplicates(numbers, "A text nobody got", overridden=False, now=timezone.now())
+    # One look for the text, not one query per thousand numbers.
+    assert len(queries.captured_queries) == 1
+
+
+def test_a_large_send_still_refuses_the_one_number_that_got_the_text(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    numbers = [f"0912{n:06d}" for n in range(2_500)]
+    with django_capture_on_commit_callbacks(execute=False):
+        send_sms(numbers[2_345], "Same text")
+        with pytest.raises(DuplicateMessageError) as caught:
+            send_sms(numbers, "Same text")
+    assert caught.value.numbers == [numbers[2_345]]
+    assert Message.objects.count() == 1
 
 
 def test_duplicate_window_is_configurable(
