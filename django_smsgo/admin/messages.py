@@ -24,7 +24,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from django_smsgo.admin import actions, history, views
-from django_smsgo.admin.display import delivery_bar
+from django_smsgo.admin.display import ActionCheckboxMixin, delivery_bar
 from django_smsgo.admin.list_columns import ListColumnsMixin
 from django_smsgo.admin.send_log import SendLogAdminMixin
 from django_smsgo.admin.stats import (
@@ -80,7 +80,11 @@ def number_search(term: str) -> str | None:
 
 
 class MessageAdmin(
-    history.HistoryAdminMixin, SendLogAdminMixin, ListColumnsMixin, admin.ModelAdmin
+    history.HistoryAdminMixin,
+    SendLogAdminMixin,
+    ListColumnsMixin,
+    ActionCheckboxMixin,
+    admin.ModelAdmin,
 ):
     """Compose, send, schedule, cancel and follow SMS."""
 

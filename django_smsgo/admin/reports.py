@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from django_smsgo.admin.counting import BoundedCountMixin
+from django_smsgo.admin.display import ActionCheckboxMixin
 from django_smsgo.client.statuses import FINAL_STATE_DESCRIPTIONS
 from django_smsgo.models import BalanceSnapshot, DeliveryReport, Reply, Suppression
 from django_smsgo.services.suppression import phone_variants
@@ -29,7 +30,7 @@ def stock_lookup_allowed(admin_super: Any, lookup: str, value: str, request: Any
     return bool(admin_super.lookup_allowed(lookup, value, request))
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ActionCheckboxMixin, admin.ModelAdmin):
     """Viewable with the view permission; never added, changed or deleted here."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -209,7 +210,7 @@ class SuppressionForm(forms.ModelForm):
         return phone
 
 
-class SuppressionAdmin(admin.ModelAdmin):
+class SuppressionAdmin(ActionCheckboxMixin, admin.ModelAdmin):
     """Numbers that receive no marketing SMS; staff may add and remove them."""
 
     form = SuppressionForm

@@ -21,6 +21,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from django_smsgo.admin.display import ActionCheckboxMixin
 from django_smsgo.admin.recipient_input import RecipientFileError, read_rows_file, split_pasted
 from django_smsgo.models import Message, SavedText
 from django_smsgo.services.personalising import (
@@ -54,7 +55,7 @@ class SavedTextForm(forms.ModelForm):
         return body
 
 
-class SavedTextAdmin(admin.ModelAdmin):
+class SavedTextAdmin(ActionCheckboxMixin, admin.ModelAdmin):
     """The list of saved texts, with the placeholders each one needs."""
 
     form = SavedTextForm
