@@ -44,7 +44,7 @@ def test_each_message_shows_its_delivery_bar_and_counts(client_as, sender, make_
     assert '<b class="delivered">6</b> delivered' in content
 
 
-def test_the_bar_escapes_its_words(make_message, settings):
+def test_the_bar_escapes_its_words():
     from django.utils import translation
 
     from django_smsgo.admin.display import delivery_bar

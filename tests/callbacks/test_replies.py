@@ -223,7 +223,7 @@ def test_suppressed_among_many_numbers_crosses_chunks() -> None:
 
 
 @pytest.mark.django_db
-def test_a_large_send_reads_a_short_suppression_list_in_one_query() -> None:
+def test_a_large_send_reads_a_short_suppression_list_whole() -> None:
     numbers = [f"09{i:08d}" for i in range(2_000)]
     suppress("+886" + numbers[1_500][1:])
     suppress(numbers[7])
