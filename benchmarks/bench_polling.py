@@ -35,6 +35,7 @@ from harness import (
     numbers,
     spread,
     stopwatch,
+    store_submitted,
     truncate_app_tables,
 )
 
@@ -64,47 +65,9 @@ def bare_query_bulk(simulator: SimulatorProcess, pairs: list[tuple[str, str]]) -
 
 def seed_pending(simulator: SimulatorProcess, count: int, first: int) -> list[tuple[str, str]]:
     """``count`` submitted recipients the simulator knows; their (msgid, phone) in id order."""
-    from django.db import transaction
-    from django.utils import timezone
-
-    from django_smsgo.models import Batch, Message, Recipient
-
     phones = numbers(count, first=first)
     _, sent = bare_send(simulator, chunked(phones, PAIRS_PER_REQUEST), f"polling {first}")
-    now = timezone.now()
-    with transaction.atomic():
-        message = Message.objects.create(
-            body=f"polling {first}",
-            body_hash=f"polling-{first}",
-            encoding="ASCII",
-            status=Message.Status.SUBMITTED,
-            recipient_count=count,
-            submitted_at=now,
-        )
-        batches = Batch.objects.bulk_create(
-            Batch(
-                message=message,
-                state=Batch.State.SUBMITTED,
-                msgid=msgid,
-                points=len(chunk),
-                submitted_at=now,
-            )
-            for msgid, chunk in sent
-        )
-        Recipient.objects.bulk_create(
-            (
-                Recipient(
-                    message=message,
-                    phone=phone,
-                    batch=batch,
-                    status=Recipient.Status.SUBMITTED,
-                    submitted_at=now,
-                )
-                for batch, (_, chunk) in zip(batches, sent, strict=True)
-                for phone in chunk
-            ),
-            batch_size=5000,
-        )
+    store_submitted(f"polling {first}", sent)
     return [(msgid, phone) for msgid, chunk in sent for phone in chunk]
 
 

@@ -311,6 +311,55 @@ def numbers(count: int, first: int = 0) -> list[str]:
     return out
 
 
+def store_submitted(label: str, sent: list[tuple[str, list[str]]]) -> int:
+    """A submitted message whose batches went out as ``sent`` (msgid, numbers); its id.
+
+    What a finished dispatch leaves: the message, one submitted batch per
+    msgid and its recipients ``submitted``, one ``INSERT`` each, in one
+    transaction.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from django_smsgo.models import Batch, Message, Recipient
+
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            body=label,
+            body_hash=label.replace(" ", "-"),
+            encoding="ASCII",
+            status=Message.Status.SUBMITTED,
+            recipient_count=sum(len(chunk) for _, chunk in sent),
+            submitted_at=now,
+        )
+        batches = Batch.objects.bulk_create(
+            Batch(
+                message=message,
+                state=Batch.State.SUBMITTED,
+                msgid=msgid,
+                points=len(chunk),
+                submitted_at=now,
+            )
+            for msgid, chunk in sent
+        )
+        Recipient.objects.bulk_create(
+            (
+                Recipient(
+                    message=message,
+                    phone=phone,
+                    batch=batch,
+                    status=Recipient.Status.SUBMITTED,
+                    submitted_at=now,
+                )
+                for batch, (_, chunk) in zip(batches, sent, strict=True)
+                for phone in chunk
+            ),
+            batch_size=5000,
+        )
+    return message.pk
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process, in MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

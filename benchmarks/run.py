@@ -37,7 +37,16 @@ from harness import (  # noqa: E402
     setup_django,
 )
 
-ALL = ("dispatch", "polling", "callbacks", "enqueue", "memory", "admin", "send_log")
+ALL = (
+    "dispatch",
+    "polling",
+    "callbacks",
+    "report_order",
+    "enqueue",
+    "memory",
+    "admin",
+    "send_log",
+)
 
 
 def render(goals: list[Goal], *, quick: bool, seconds: float, load: str) -> str:

@@ -28,6 +28,10 @@ from django_smsgo.reasons import describe
 
 PHONE_MAX_LENGTH = 20
 MSGID_MAX_LENGTH = 32
+#: The statuses of a recipient the gateway took whose fate is not known yet
+#: (``Recipient.Status`` values, spelled out for the index of them): what
+#: polling asks about.
+AWAITING_REPORT = ("submitted", "uncertain")
 REASON_CODE_MAX_LENGTH = 32
 
 
@@ -368,7 +372,25 @@ class Recipient(ReasonFields):
             # also serves every lookup by message (the foreign key has no
             # index of its own).
             models.Index(fields=["message", "id"], name="smsgo_rcpt_msg_id"),
-            models.Index(fields=["status", "submitted_at"], name="smsgo_rcpt_status_sub"),
+            # A message's open recipients, and only those (queued, submitted,
+            # uncertain: RECIPIENT_TRANSITIONS' open statuses, spelled out for
+            # Meta; a test keeps the two in step). A final report looks in it
+            # for another one of its message, never stepping over the settled
+            # ones; settling writes no entry here.
+            models.Index(
+                fields=["message", "id"],
+                condition=models.Q(status__in=["queued", "submitted", "uncertain"]),
+                name="smsgo_rcpt_open",
+            ),
+            # Polling and giving up read the recipients awaiting a report by
+            # age. It holds no queued recipient, so a look for a message's
+            # open ones (queued included) can never be planned through it: it
+            # holds the awaiting recipients of every message.
+            models.Index(
+                fields=["status", "submitted_at"],
+                condition=models.Q(status__in=AWAITING_REPORT),
+                name="smsgo_rcpt_to_poll",
+            ),
             models.Index(fields=["phone", "created_at"], name="smsgo_rcpt_phone_created"),
         ]
 

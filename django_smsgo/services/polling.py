@@ -25,7 +25,7 @@ from django_smsgo.backends import BaseBackend, get_backend
 from django_smsgo.client import DeliveryStatus
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.exceptions import GatewayError, TransportError
-from django_smsgo.models import DeliveryReport, Message, Recipient
+from django_smsgo.models import AWAITING_REPORT, DeliveryReport, Message, Recipient
 from django_smsgo.services import db_threads
 from django_smsgo.services.reports import announce
 from django_smsgo.services.states import observation_statement
@@ -318,7 +318,7 @@ def _pending_groups(
     """
     base = (
         Recipient.objects.filter(
-            Q(status=Recipient.Status.SUBMITTED) | Q(status=Recipient.Status.UNCERTAIN),
+            status__in=AWAITING_REPORT,
             submitted_at__lte=submitted_before,
             batch__isnull=False,
         )

@@ -7,10 +7,12 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from django_smsgo.client.statuses import FINAL_STATES
 from django_smsgo.models import (
+    AWAITING_REPORT,
     BATCH_TRANSITIONS,
     MESSAGE_TRANSITIONS,
     RECIPIENT_TRANSITIONS,
@@ -138,6 +140,14 @@ def test_every_status_and_report_meets_exactly_one_first_rule() -> None:
             assert recipient_state.status_after(rule, state) in RECIPIENT_TRANSITIONS[status] | {
                 status
             }
+
+
+def test_the_recipient_indexes_spell_out_the_statuses_they_hold() -> None:
+    """The partial indexes' statuses are spelled out (a model's Meta cannot read the table)."""
+    conditions = {i.name: i.condition for i in Recipient._meta.indexes}
+    assert conditions["smsgo_rcpt_open"] == Q(status__in=sorted(recipient_state.OPEN))
+    assert set(AWAITING_REPORT) == {R.SUBMITTED, R.UNCERTAIN}
+    assert conditions["smsgo_rcpt_to_poll"] == Q(status__in=AWAITING_REPORT)
 
 
 def test_the_generated_sql_decides_as_the_rule_table() -> None:

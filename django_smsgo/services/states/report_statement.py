@@ -13,8 +13,9 @@ data-modifying statement that, in a single round trip:
 4. inserts the ``DeliveryReport`` row with its outcome, and
 5. for a final state, looks for another recipient of the message that is
    still open and that no concurrent report holds (``FOR SHARE SKIP
-   LOCKED``; only the message's own recipients are read); finding one
-   proves this report did not finish the message.
+   LOCKED``; only the message's own open recipients are read, the next one
+   after this recipient first); finding one proves this report did not
+   finish the message.
 
 Run in autocommit, the statement is its own transaction: when it returns, the
 report is committed. Anything else (a batch still being sent, a msgid to
@@ -248,18 +249,40 @@ def _statement_sql(*, final: bool, by_phone: bool) -> str:
             {col(Recipient, "final_at")} = %(now)s,
             {col(Recipient, "reason_code")} = %(reason_code)s,
             {col(Recipient, "reason_params")} = %(reason_params)s,"""
-        # The status is compared in the "C" collation so that no plan can use
-        # the status index, which holds every open recipient of every message:
-        # only this message's recipients are read, through (message, id).
-        other = f""",
-        other AS (
-            SELECT o.{r_id} FROM {recipients} o, upd u
-            WHERE o.{r_message} = u.{r_message} AND o.{r_id} <> u.{r_id}
-              AND o.{r_status} COLLATE "C" IN ({open_statuses})
+        # The next open recipient after this one, else the last before it,
+        # through smsgo_rcpt_open: never the message's settled recipients
+        # (reports come mostly in sending order, so a look from the message's
+        # start would step over more of them with every report), and
+        # concurrent reports lock different rows instead of all sharing a
+        # lock of one. The scan starts at the changed row's (message, id), a
+        # row comparison, and ends with its message: every plan, generic ones
+        # too, starts the index scan there and keeps to the message (bounded
+        # by id alone, a generic plan walked the primary key over other
+        # messages' rows; bounded by "message =" too, the scan started at the
+        # message's first entry). Queued recipients count: smsgo_rcpt_to_poll,
+        # which holds none, can then never serve this look.
+        other = "".join(
+            f""",
+        other_{side} AS (
+            SELECT o.{r_id} FROM {recipients} o
+            WHERE (o.{r_message}, o.{r_id}) {op} (SELECT {r_message}, {r_id} FROM upd)
+              AND o.{r_message} {end} (SELECT {r_message} FROM upd)
+              AND o.{r_status} IN ({open_statuses})
+            ORDER BY o.{r_message} {direction}, o.{r_id} {direction}
             LIMIT 1
             FOR SHARE OF o SKIP LOCKED
         )"""  # noqa: S608
-        may_finish = f"(d.outcome = {applied} AND NOT EXISTS (SELECT 1 FROM other))"  # noqa: S608
+            for side, op, end, direction in (
+                ("after", ">", "<=", "ASC"),
+                ("before", "<", ">=", "DESC"),
+            )
+        )
+        # AND stops at the first recipient found: the second look runs
+        # only when the first found none.
+        may_finish = (
+            f"(d.outcome = {applied} AND NOT EXISTS (SELECT 1 FROM other_after)"  # noqa: S608
+            " AND NOT EXISTS (SELECT 1 FROM other_before))"
+        )
     else:
         sets = f"{r_status} = %(new_status)s,"
         other = ""
