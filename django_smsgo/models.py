@@ -398,6 +398,43 @@ class Recipient(ReasonFields):
         return self.phone
 
 
+class RecipientTally(models.Model):
+    """A change in how many of a message's recipients are in one status, written by the database.
+
+    Triggers on the recipients' table (migration ``0012``) add rows for each
+    statement that inserts, moves or deletes recipients: per message and
+    status, the change (``+50`` submitted and ``-50`` queued for a batch
+    recorded). A message's count in a status is the sum of its rows, so the
+    admin's delivery figures read a few rows instead of counting 100,000
+    recipients, and no writer waits for another: the rows are only ever
+    added, never updated. :mod:`django_smsgo.services.tallies` reads them and
+    folds a message's rows into one per status when they pile up.
+
+    Nothing in Python writes a change: the triggers are the one writer, so no
+    path (a queryset ``update()``, a raw statement, a data migration) can
+    leave the figures behind the rows.
+    """
+
+    # No constraint: a message's rows are removed by the trigger on messages,
+    # after its recipients' deletes have added theirs.
+    message = models.ForeignKey(
+        Message,
+        verbose_name=_("message"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=16)
+    change = models.IntegerField(_("change"))
+
+    class Meta:
+        verbose_name = _("recipient tally")
+        verbose_name_plural = _("recipient tallies")
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.status} {self.change:+d}"
+
+
 class DeliveryReport(models.Model):
     """Append-only log of every status observation, kept as it arrived.
 

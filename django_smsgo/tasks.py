@@ -131,6 +131,7 @@ def sweep() -> dict[str, Any]:
         "settled": result.settled,
         "now_submitted": result.now_submitted,
         "reports_applied": result.reports_applied,
+        "tallies_folded": result.tallies_folded,
     }
 
 

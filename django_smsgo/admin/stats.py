@@ -1,7 +1,8 @@
 """Figures the admin shows: delivery counts, the seven-day summary and the balance.
 
 Each function answers in one query whatever the number of recipients, so the
-change list and the message page stay bounded.
+change list and the message page stay bounded: delivery counts are read from
+the recipients' tallies (:mod:`django_smsgo.services.tallies`), not counted.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import BalanceSnapshot, Message, Recipient
+from django_smsgo.services import tallies
 
 #: The gateway's clock: schedules and the daily summary are in Taiwan time.
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -75,19 +77,9 @@ class DeliveryCounts:
 
 
 def recipient_counts(message_ids: Iterable[int]) -> dict[int, DeliveryCounts]:
-    """Delivery counts for each of the messages, in one grouped query."""
-    ids = list(message_ids)
-    grouped: dict[int, dict[str, int]] = {pk: {} for pk in ids}
-    if ids:
-        rows = (
-            Recipient.objects.filter(message_id__in=ids)
-            .values_list("message_id", "status")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        for message_id, status, n in rows:
-            grouped[message_id][status] = n
-    return {pk: DeliveryCounts.from_statuses(by_status) for pk, by_status in grouped.items()}
+    """Delivery counts for each of the messages, from their tallies (one query)."""
+    counts = tallies.status_counts(message_ids)
+    return {pk: DeliveryCounts.from_statuses(by_status) for pk, by_status in counts.items()}
 
 
 def attach_counts(messages: Iterable[Message]) -> None:

@@ -10,6 +10,8 @@
   the last batch) is settled from its recipients.
 * A scheduled message whose time has come becomes ``submitted``.
 * Reports that arrived before their batch was recorded are applied.
+* The recipient tallies of the messages in flight are folded where they
+  piled up (:func:`~django_smsgo.services.tallies.fold_active`).
 
 In inline mode (no Celery task waits with an ETA for a retry)
 :func:`redispatch_due_retries` dispatches the messages whose retry has come
@@ -27,7 +29,7 @@ from django.utils import timezone
 
 from django_smsgo.conf import smsgo_settings
 from django_smsgo.models import Batch, Message, Recipient
-from django_smsgo.services import dispatching
+from django_smsgo.services import dispatching, tallies
 from django_smsgo.services.reports import apply_all_pending_reports
 from django_smsgo.services.states import batch as batch_state
 from django_smsgo.services.states.message import settle
@@ -44,6 +46,7 @@ class SweepResult:
     settled: list[int] = field(default_factory=list)
     now_submitted: list[int] = field(default_factory=list)
     reports_applied: int = 0
+    tallies_folded: int = 0
 
 
 def sweep() -> SweepResult:
@@ -54,6 +57,7 @@ def sweep() -> SweepResult:
     result.settled = settle_stalled()
     result.now_submitted = start_due_scheduled()
     result.reports_applied = apply_all_pending_reports()
+    result.tallies_folded = tallies.fold_active()
     return result
 
 
