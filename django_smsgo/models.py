@@ -392,6 +392,14 @@ class Recipient(ReasonFields):
                 name="smsgo_rcpt_to_poll",
             ),
             models.Index(fields=["phone", "created_at"], name="smsgo_rcpt_phone_created"),
+            # The admin's seven-day summary counts the recipients refused
+            # before the gateway took them (failed, never submitted) by the
+            # day they failed: an index of only those, not a read of the table.
+            models.Index(
+                fields=["updated_at"],
+                condition=models.Q(status="failed", submitted_at__isnull=True),
+                name="smsgo_rcpt_refused",
+            ),
         ]
 
     def __str__(self) -> str:

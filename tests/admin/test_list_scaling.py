@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
+import pytest
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from django_smsgo.admin.stats import seven_day_summary
 from django_smsgo.models import DeliveryReport, Message, Recipient, Reply
 
 REPORTS = "/admin/django_smsgo/deliveryreport/"
@@ -97,3 +99,22 @@ def test_the_message_pages_read_delivery_figures_without_counting_recipients(
         _, sql = page_sql(client, url)
         counting = [q for q in sql if recipients + '"' in q and "COUNT(" in q.upper()]
         assert counting == [], url
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's plans")
+def test_the_summary_finds_the_refused_recipients_by_an_index(make_message):
+    """The seven-day summary's refused SMS are read from an index of only those.
+
+    With sequential scans priced out, a plan still reads the whole recipients'
+    table when no index serves the query; the summary runs every minute.
+    """
+    make_message(3, status=Message.Status.FAILED, recipient_status=Recipient.Status.FAILED)
+    with CaptureQueriesContext(connection) as captured:
+        seven_day_summary()
+    refused = [q["sql"] for q in captured.captured_queries if "IS NULL" in q["sql"]]
+    assert len(refused) == 1
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + refused[0])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "smsgo_rcpt_refused" in plan, plan
