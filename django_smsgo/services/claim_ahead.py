@@ -36,6 +36,19 @@ def supported() -> bool:
     return bool(connection.features.has_select_for_update_skip_locked)
 
 
+def _check_constraints_now() -> None:
+    """PostgreSQL: check this transaction's foreign keys as it writes, not when it commits.
+
+    Django's foreign keys are deferred: each claimed recipient's new batch
+    would be checked by the ``COMMIT`` that :meth:`ClaimAhead.take` runs
+    between an answer and the next request. Checked at once, they run while
+    the request before travels; the commit only writes.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 class ClaimAhead:
     """At most one claimed batch whose transaction is still open."""
 
@@ -51,9 +64,12 @@ class ClaimAhead:
         """Run ``make`` (a claim) in a transaction left open; None (and nothing held): none left."""
         if self._block is not None:
             raise RuntimeError("A batch is claimed ahead already: take it or give it back first.")
+        outermost = not connection.in_atomic_block
         block = transaction.atomic()
         block.__enter__()
         try:
+            if outermost:  # the setting lasts until the transaction ends: only its own
+                _check_constraints_now()
             claimed = make()
         except BaseException:
             block.__exit__(*sys.exc_info())

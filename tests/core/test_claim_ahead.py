@@ -180,3 +180,27 @@ def test_a_record_whose_prepared_statement_went_missing_is_sent_again_plain(
     assert Recipient.objects.filter(message=message, status="submitted").count() == 100
     assert Message.objects.get(pk=message.pk).points_charged == 100  # recorded once each
     assert len(send_requests(gateway)) == 2
+
+
+def test_a_claim_ahead_checks_its_foreign_keys_before_its_commit() -> None:
+    """The checks of a claim held open run while the request before it travels.
+
+    Django defers foreign-key checks to the commit, and a claim ahead commits
+    between an answer and the next request: its 50 checks would sit there.
+    A claim that breaks a foreign key fails when it is made, not when taken.
+    """
+    from django.db import IntegrityError
+
+    message = queued(1)
+    recipient = message.recipients.get()
+    ahead = claim_ahead.ClaimAhead()
+
+    def make() -> Any:
+        Recipient.objects.filter(pk=recipient.pk).update(batch_id=2**40)  # no such batch
+        return object()
+
+    with pytest.raises(IntegrityError):
+        ahead.claim(make)
+    assert not ahead.waiting
+    recipient.refresh_from_db()
+    assert recipient.batch_id is None
