@@ -163,7 +163,7 @@ def _send_all(
     in_flight: list[_InFlight] = []
     answered: list[tuple[_InFlight, SendResult | Exception]] = []
     stopped_by: tuple[Batch, BatchOutcome] | None = None  # what ended the run
-    ahead = claim_ahead.ClaimAhead() if claim_ahead.supported() else None
+    ahead = claim_ahead.ClaimAhead(check_at_once=room == 1) if claim_ahead.supported() else None
     # With several requests in flight, accepted answers are recorded beside the run.
     behind: record_behind.RecordBehind[BatchOutcome] | None = (
         record_behind.RecordBehind()
