@@ -39,11 +39,12 @@ from __future__ import annotations
 
 import http.client
 import logging
+import re
 import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django_smsgo.client.connections import (
     Connection,
@@ -386,7 +387,7 @@ def _write_request(
     The query (password included) exists only in this frame, which returns
     before the caller raises anything.
     """
-    query = urlencode({**credentials.query(), **params})
+    query = _encoded_query({**credentials.query(), **params})
     head = f"GET {host.path}{endpoint}?{query} HTTP/1.1\r\nHost: {host.host_header}\r\n"
     data = memoryview((head + _HEADERS).encode("ascii"))
     del query, head
@@ -400,6 +401,27 @@ def _write_request(
         error_text = describe(error)
     data.release()
     return accepted, error_text
+
+
+#: What ``quote_plus`` leaves as it is, and the comma of the msgid and number lists.
+_PLAIN_OR_LISTED = re.compile(r"[A-Za-z0-9_.~,-]*")
+
+
+def _encoded_query(params: dict[str, str]) -> str:
+    """``urlencode(params)``, byte for byte, without quoting digits one at a time.
+
+    Nearly every value is digits and commas (the msgid and number lists of
+    ``queryBulk.asp``: 1,300 characters) or plain ASCII, and ``quote_plus``
+    builds its answer a byte at a time; those values need only their commas
+    quoted.
+    """
+    return "&".join(f"{_encoded(key)}={_encoded(value)}" for key, value in params.items())
+
+
+def _encoded(value: str) -> str:
+    if _PLAIN_OR_LISTED.fullmatch(value):
+        return value.replace(",", "%2C")
+    return quote_plus(value)
 
 
 def _log_request(

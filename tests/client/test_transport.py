@@ -7,10 +7,11 @@ import socket
 import struct
 import threading
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import pytest
 
-from django_smsgo.client import PendingSend
+from django_smsgo.client import PendingSend, transport
 from django_smsgo.client import connections as connections_module
 from django_smsgo.client.connections import Connection
 from django_smsgo.exceptions import (
@@ -383,3 +384,23 @@ def test_an_abandoned_send_is_perhaps_sent_and_frees_its_connection(make_client)
         assert client.send("0912345678", "hi").msgid == "555"  # the slot came free
     finally:
         server.close()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "0912345678,0922333444",
+        "2612080911590000,2612080911590001",
+        "hello world",
+        "簡訊測試 ok",
+        "a+b&c=d%e/f?g#h",
+        "https://example.com/smsgo/callback/?x=1&y=2",
+        "tilde~dot.dash-under_score",
+        "2026/12/08 09:30:00",
+        "\r\n\t",
+    ],
+)
+def test_the_query_is_urlencode_byte_for_byte(value: str) -> None:
+    params = {"username": "user name", "password": "p@ss,word", "field": value}
+    assert transport._encoded_query(params) == urlencode(params)
