@@ -17,7 +17,7 @@ The observations travel as one JSON document read by ``json_to_recordset``:
 one parameter for the driver to adapt, where arrays would cost it a
 conversion per value. What a state does to an applied recipient (its new
 status, its reason) is worked out in Python, by the general path's own
-functions.
+functions, once per state: a second, small document, joined by state.
 
 A recipient whose stored state SQL might compare differently from Python is
 left alone (no change, no report) and handed back: the caller gives it to the
@@ -84,8 +84,10 @@ def record(
         return [], []
     if len({o.recipient_id for o in observations}) != len(observations):
         return [], list(observations)  # the statement's join needs one row per recipient
+    rows, effects = _documents(observations)
     params = {
-        "observations": _document(observations),
+        "observations": rows,
+        "effects": effects,
         "source": source,
         "now": now,
     }
@@ -100,17 +102,16 @@ def record(
     return logged, left
 
 
-def _document(observations: Sequence[Observation]) -> str:
-    """The observations as one JSON array, with what each state does to an applied recipient."""
-    by_state: dict[str, dict[str, Any]] = {}
+def _documents(observations: Sequence[Observation]) -> tuple[str, str]:
+    """The observations as one JSON array, and what each of their states does to a recipient."""
+    effects: dict[str, dict[str, Any]] = {}
     rows = []
     for index, observation in enumerate(observations):
         state = normalise_state(observation.statusstr)
-        effect = by_state.get(state)
-        if effect is None:
+        if state not in effects:
             final = state in FINAL_STATES
             code, params = final_reason(state)
-            effect = by_state[state] = {
+            effects[state] = {
                 "state": state,
                 "final": final,
                 "new_status": status_after(applied_rule(final=final), state),
@@ -127,10 +128,10 @@ def _document(observations: Sequence[Observation]) -> str:
                 "statuscode": observation.statuscode,
                 "statusstr": observation.statusstr,
                 "raw": observation.raw,
-                **effect,
+                "state": state,
             }
         )
-    return json.dumps(rows, default=dict)
+    return json.dumps(rows, default=dict), json.dumps(list(effects.values()), default=dict)
 
 
 @cache
@@ -186,10 +187,13 @@ def _statement() -> prepared.Statement:
     # Every name and literal below comes from the models; values are parameters.
     sql = f"""
         WITH o AS MATERIALIZED (
-            SELECT * FROM json_to_recordset(%(observations)s::json) AS o(
+            SELECT o.*, e.final, e.new_status, e.reason_code, e.reason_params
+            FROM json_to_recordset(%(observations)s::json) AS o(
                 n integer, recipient bigint, batch bigint, msgid text, phone text,
-                statuscode integer, statusstr text, raw jsonb, state text, final boolean,
-                new_status text, reason_code text, reason_params jsonb)
+                statuscode integer, statusstr text, raw jsonb, state text)
+            JOIN json_to_recordset(%(effects)s::json) AS e(
+                state text, final boolean, new_status text, reason_code text,
+                reason_params jsonb) ON e.state = o.state
         ),
         target AS (
             SELECT r.{r["id"]}, r.{r["message"]}, r.{r["status"]}, r.{r["gateway_status"]}
