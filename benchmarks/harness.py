@@ -168,12 +168,10 @@ def truncate_app_tables() -> None:
     ``CHECKPOINT``: the pages the benchmark before wrote are flushed now, not
     in the middle of the next one's rounds (where they slowed every commit).
     """
-    from django.apps import apps
     from django.db import connection
 
-    tables = [m._meta.db_table for m in apps.get_app_config("django_smsgo").get_models()]
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        cursor.execute(f"TRUNCATE {', '.join(_app_tables())} RESTART IDENTITY CASCADE")
         cursor.execute("CHECKPOINT")
 
 
@@ -184,12 +182,16 @@ def analyse_app_tables() -> None:
     until autovacuum gets round to them, which it may do in the middle of the
     next round.
     """
-    from django.apps import apps
     from django.db import connection
 
-    tables = [m._meta.db_table for m in apps.get_app_config("django_smsgo").get_models()]
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {', '.join(tables)}")
+        cursor.execute(f"ANALYZE {', '.join(_app_tables())}")
+
+
+def _app_tables() -> list[str]:
+    from django.apps import apps
+
+    return [m._meta.db_table for m in apps.get_app_config("django_smsgo").get_models()]
 
 
 class SimulatorProcess:
